@@ -1,0 +1,226 @@
+"""Real OPA and sidecar processes for black-box tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from google.protobuf import json_format
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from sidecar.api import SERVICE_NAME, pb, pb_grpc
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICIES = ROOT / "policies"
+EXAMPLES = ROOT / "examples"
+TEST_AUDIT_KEY = "0f" * 32
+
+
+def opa_binary() -> str:
+    """The pinned OPA; a missing binary fails the test run rather than skipping it."""
+    for candidate in (os.environ.get("VIR_OPA_BINARY"), str(ROOT / ".tools/bin/opa")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    found = shutil.which("opa")
+    if found is None:
+        raise RuntimeError("no opa binary: run 'make tools'")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until(predicate: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"{what} not within {timeout}s")
+
+
+def example_request(name: str = "counselling-allowed") -> pb.CheckRequest:
+    text = (EXAMPLES / f"{name}.json").read_text(encoding="utf-8")
+    return json_format.Parse(text, pb.CheckRequest())
+
+
+@dataclass
+class OpaServer:
+    """An `opa run --server` the test controls directly."""
+
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> OpaServer:
+        self.process = subprocess.Popen(
+            [
+                opa_binary(),
+                "run",
+                "--server",
+                "--addr",
+                f"127.0.0.1:{self.port}",
+                "--bundle",
+                str(POLICIES),
+                "--skip-version-check",
+                "--log-level",
+                "error",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self._answers, 20, "opa")
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class Sidecar:
+    """The real `vir-sidecar serve` process, talked to over gRPC."""
+
+    workdir: Path
+    extra_args: Sequence[str] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    metrics_port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    channel: grpc.Channel | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def audit_dir(self) -> Path:
+        return self.workdir / "audit"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "sidecar.log"
+
+    def start(self, *, wait_serving: bool = True) -> Sidecar:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "VIR_AUDIT_KEY": TEST_AUDIT_KEY,
+            "VIR_OPA_BINARY": opa_binary(),
+            **self.env,
+        }
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "sidecar",
+                    "serve",
+                    "--listen",
+                    self.address,
+                    "--metrics-listen",
+                    f"127.0.0.1:{self.metrics_port}",
+                    "--audit-dir",
+                    str(self.audit_dir),
+                    "--policy-dir",
+                    str(POLICIES),
+                    "--log-format",
+                    "json",
+                    "--health-interval",
+                    "0.2",
+                    *self.extra_args,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=ROOT,
+            )
+        self.channel = grpc.insecure_channel(self.address)
+        if wait_serving:
+            wait_until(self.serving, 30, "sidecar SERVING")
+        return self
+
+    @property
+    def stub(self) -> pb_grpc.AuthorizationServiceStub:
+        assert self.channel is not None
+        return pb_grpc.AuthorizationServiceStub(self.channel)
+
+    def check(self, request: pb.CheckRequest, timeout: float = 5) -> pb.CheckResponse:
+        response: pb.CheckResponse = self.stub.Check(request, timeout=timeout)
+        return response
+
+    def health(self, service: str = SERVICE_NAME) -> int | None:
+        assert self.channel is not None
+        try:
+            answer = health_pb2_grpc.HealthStub(self.channel).Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=1
+            )
+        except grpc.RpcError:
+            return None
+        return int(answer.status)
+
+    def serving(self) -> bool:
+        return self.health() == health_pb2.HealthCheckResponse.SERVING
+
+    def not_serving(self) -> bool:
+        return self.health() == health_pb2.HealthCheckResponse.NOT_SERVING
+
+    def log_lines(self) -> list[dict[str, object]]:
+        lines = []
+        for raw in self.log_path.read_text(encoding="utf-8").splitlines():
+            try:
+                lines.append(json.loads(raw))
+            except json.JSONDecodeError:
+                lines.append({"unparsed": raw})
+        return lines
+
+    def opa_pid(self) -> int:
+        """The pid of the OPA this sidecar supervises (its only child)."""
+        assert self.process is not None
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        pids = [int(p) for p in children.read_text().split()]
+        assert len(pids) == 1, pids
+        return pids[0]
+
+    def signal(self, signum: signal.Signals) -> None:
+        assert self.process is not None
+        self.process.send_signal(signum)
+
+    def stop(self) -> int | None:
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode

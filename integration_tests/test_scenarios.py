@@ -1,0 +1,47 @@
+"""Every scenario table in policies/scenarios, sent through the live sidecar and OPA."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from google.protobuf import json_format
+
+from integration_tests.processes import POLICIES, Sidecar
+from sidecar.api import pb
+
+
+def load_scenarios() -> list[dict[str, Any]]:
+    scenarios: list[dict[str, Any]] = []
+    for table in sorted((POLICIES / "scenarios").glob("*/data.yaml")):
+        scenarios.extend(yaml.safe_load(table.read_text(encoding="utf-8")))
+    return scenarios
+
+
+SCENARIOS = load_scenarios()
+
+
+@pytest.fixture(scope="module")
+def shared_sidecar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sidecar]:
+    process = Sidecar(Path(tmp_path_factory.mktemp("scenarios"))).start()
+    yield process
+    process.stop()
+
+
+def test_the_tables_hold_scenarios() -> None:
+    assert len(SCENARIOS) >= 50
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
+def test_scenario(shared_sidecar: Sidecar, scenario: dict[str, Any]) -> None:
+    request = json_format.ParseDict(scenario["request"], pb.CheckRequest())
+    response = shared_sidecar.check(request)
+    expect = scenario["expect"]
+    assert response.allow is expect["allow"]
+    assert {f.code for f in response.reasons} == set(expect["reasons"])
+    for key in ("obligations", "advice"):
+        if key in expect:
+            assert {f.code for f in getattr(response, key)} == set(expect[key]), key

@@ -1,0 +1,185 @@
+package vir.authz_test
+
+import data.vir.authz
+
+with_clearance(fields) := patch(counselling_request, {"clearance": fields})
+
+test_clearance_missing_when_absent if {
+	reasons(without(counselling_request, ["clearance"])) == {"clearance_missing"}
+}
+
+test_clearance_missing_alone_when_id_empty if {
+	reasons(with_clearance({"id": " ", "authoriser_id": "DC-4521", "expires_at": "2020-01-01T00:00:00Z"})) == {"clearance_missing"}
+}
+
+test_clearance_not_required_for_medical_record if {
+	not authz.clearance_required with input as input_for(medical_request)
+}
+
+test_clearance_not_checked_for_medical_record if {
+	expired := object.union(counselling_request.clearance, {"expires_at": "2026-02-01T00:00:00Z"})
+	reasons(patch(medical_request, {"clearance": expired})) == set()
+}
+
+test_clearance_required_for_medical_record_when_data_sets_rank if {
+	r := reasons(medical_request) with data.vir.config.categories.RECORD_CATEGORY_MEDICAL.minimum_clearance_rank as "inspector"
+	r == {"clearance_missing"}
+}
+
+test_clearance_rank_too_low_for_medical_record_below_data_rank if {
+	clearance := object.union(counselling_request.clearance, {
+		"authoriser_rank": "chief_inspector",
+		"categories": ["RECORD_CATEGORY_MEDICAL"],
+	})
+	req := patch(medical_request, {"clearance": clearance})
+	r := reasons(req) with data.vir.config.categories.RECORD_CATEGORY_MEDICAL.minimum_clearance_rank as "superintendent"
+	r == {"clearance_rank_too_low"}
+}
+
+test_clearance_uses_higher_rank_when_counselling_holder_and_category_rank if {
+	clearance := object.union(counselling_request.clearance, {"categories": ["RECORD_CATEGORY_MEDICAL"]})
+	req := patch(medical_request, {
+		"record": {"holder_provides_counselling": true},
+		"justification": counselling_request.justification,
+		"clearance": clearance,
+	})
+	reasons(req) == set()
+	r := reasons(req) with data.vir.config.categories.RECORD_CATEGORY_MEDICAL.minimum_clearance_rank as "superintendent"
+	r == {"clearance_rank_too_low"}
+}
+
+test_clearance_counselling_minimum_defaults_to_chief_inspector if {
+	req := with_clearance({"authoriser_rank": "inspector"})
+	r := reasons(req) with data.vir.config.categories.RECORD_CATEGORY_COUNSELLING.minimum_clearance_rank as null
+	r == {"clearance_rank_too_low"}
+	authz.counselling_minimum_rank == "chief_inspector" with data.vir.config.categories as {}
+}
+
+test_clearance_counselling_minimum_from_data if {
+	req := with_clearance({"authoriser_rank": "chief_inspector"})
+	r := reasons(req) with data.vir.config.categories.RECORD_CATEGORY_COUNSELLING.minimum_clearance_rank as "superintendent"
+	r == {"clearance_rank_too_low"}
+}
+
+test_clearance_incomplete_when_each_field_missing if {
+	every field in ["authoriser_id", "authoriser_rank", "granted_at", "expires_at"] {
+		reasons(without(counselling_request, [concat("/", ["clearance", field])])) == {"clearance_incomplete"}
+	}
+}
+
+test_clearance_incomplete_when_timestamp_invalid if {
+	reasons(with_clearance({"expires_at": "next year"})) == {"clearance_incomplete"}
+}
+
+test_clearance_rank_too_low_when_inspector if {
+	reasons(with_clearance({"authoriser_rank": "inspector"})) == {"clearance_rank_too_low"}
+}
+
+test_clearance_rank_too_low_when_detective_inspector if {
+	reasons(with_clearance({"authoriser_rank": "detective_inspector"})) == {"clearance_rank_too_low"}
+}
+
+test_clearance_rank_too_low_when_rank_unknown if {
+	reasons(with_clearance({"authoriser_rank": "station_manager"})) == {"clearance_rank_too_low"}
+}
+
+test_clearance_rank_too_low_when_minimum_rank_in_data_unknown if {
+	r := reasons(counselling_request) with data.vir.config.categories.RECORD_CATEGORY_COUNSELLING.minimum_clearance_rank as "cheif_inspector"
+	r == {"clearance_rank_too_low"}
+}
+
+test_clearance_rank_too_low_message_names_minimum_rank if {
+	d := decide(with_clearance({"authoriser_rank": "sergeant"}))
+	endswith(d.reasons[0].message, "Minimum rank for this request: chief_inspector.")
+}
+
+test_clearance_rank_accepted_at_and_above_chief_inspector if {
+	every rank in [
+		"chief_inspector", "detective_chief_inspector", "Detective Chief Inspector",
+		"superintendent", "detective_chief_superintendent", "chief_constable",
+		"commander", "deputy_assistant_commissioner", "assistant_commissioner",
+		"deputy_commissioner", "commissioner",
+	] {
+		reasons(with_clearance({"authoriser_rank": rank})) == set()
+	}
+}
+
+test_clearance_self_authorised_when_authoriser_is_requester if {
+	reasons(with_clearance({"authoriser_id": "DC-4521"})) == {"clearance_self_authorised"}
+}
+
+test_clearance_self_authorised_ignores_case_and_whitespace if {
+	reasons(with_clearance({"authoriser_id": " dc-4521 "})) == {"clearance_self_authorised"}
+}
+
+test_clearance_self_authorised_absent_when_both_ids_missing if {
+	req := without(with_clearance({"authoriser_id": ""}), ["requester/id"])
+	reasons(req) == {"clearance_incomplete"}
+}
+
+test_clearance_not_yet_valid_when_granted_after_now if {
+	reasons(with_clearance({"granted_at": "2026-06-01T00:00:01Z"})) == {"clearance_not_yet_valid"}
+}
+
+test_clearance_valid_when_granted_at_now if {
+	reasons(with_clearance({"granted_at": now})) == set()
+}
+
+test_clearance_expired_when_expiry_equals_now if {
+	reasons(with_clearance({"expires_at": now})) == {"clearance_expired"}
+}
+
+test_clearance_expired_when_expiry_before_now if {
+	reasons(with_clearance({"expires_at": "2026-02-01T00:00:00Z"})) == {"clearance_expired"}
+}
+
+test_clearance_valid_when_expiry_after_now if {
+	reasons(with_clearance({"expires_at": "2026-06-01T00:00:01Z"})) == set()
+}
+
+test_clearance_scope_mismatch_when_crime_reference_differs if {
+	reasons(with_clearance({"crime_reference": "CR-2025-000001"})) == {"clearance_scope_mismatch"}
+}
+
+test_clearance_scope_mismatch_when_crime_reference_missing_from_clearance if {
+	reasons(without(counselling_request, ["clearance/crime_reference"])) == {"clearance_scope_mismatch"}
+}
+
+test_clearance_scope_mismatch_when_victim_differs if {
+	reasons(with_clearance({"victim_id": "V-0000"})) == {"clearance_scope_mismatch"}
+}
+
+test_clearance_scope_mismatch_when_victim_missing_from_both if {
+	req := without(counselling_request, ["clearance/victim_id", "record/victim_id"])
+	reasons(req) == {"clearance_scope_mismatch"}
+}
+
+test_clearance_scope_mismatch_when_category_not_covered if {
+	reasons(with_clearance({"categories": ["RECORD_CATEGORY_MEDICAL"]})) == {"clearance_scope_mismatch"}
+	reasons(with_clearance({"categories": []})) == {"clearance_scope_mismatch"}
+	reasons(with_clearance({"categories": "RECORD_CATEGORY_COUNSELLING"})) == {"clearance_scope_mismatch"}
+}
+
+test_clearance_scope_mismatch_when_counselling_holder_and_category_not_covered if {
+	req := patch(medical_request, {
+		"record": {"holder_provides_counselling": true},
+		"justification": counselling_request.justification,
+		"clearance": counselling_request.clearance,
+	})
+	reasons(req) == {"clearance_scope_mismatch"}
+}
+
+test_clearance_several_reasons_at_once if {
+	req := with_clearance({
+		"authoriser_id": "DC-4521",
+		"authoriser_rank": "sergeant",
+		"expires_at": "2026-02-01T00:00:00Z",
+		"victim_id": "V-0000",
+	})
+	reasons(req) == {
+		"clearance_expired",
+		"clearance_rank_too_low",
+		"clearance_scope_mismatch",
+		"clearance_self_authorised",
+	}
+}

@@ -1,0 +1,61 @@
+package vir.authz_test
+
+import data.vir.authz
+
+test_text_trims_whitespace if {
+	authz.text({"a": "  CR-1 \n"}, "a") == "CR-1"
+}
+
+test_text_is_empty_when_absent_or_not_a_string if {
+	authz.text({}, "a") == ""
+	authz.text({"a": null}, "a") == ""
+	authz.text({"a": 3}, "a") == ""
+}
+
+test_missing_text_when_empty_or_whitespace if {
+	authz.missing_text({"a": ""}, "a")
+	authz.missing_text({"a": " \t\n"}, "a")
+	authz.missing_text({}, "a")
+	not authz.missing_text({"a": "x"}, "a")
+}
+
+test_flag_only_for_boolean_true if {
+	authz.flag({"a": true}, "a")
+	not authz.flag({"a": false}, "a")
+	not authz.flag({"a": "true"}, "a")
+	not authz.flag({}, "a")
+}
+
+test_timestamp_reads_rfc3339_with_offset_and_fraction if {
+	authz.timestamp_ns({"t": "2026-01-12T10:00:00.5+01:00"}, "t") == time.parse_rfc3339_ns("2026-01-12T09:00:00.5Z")
+}
+
+test_missing_timestamp_when_absent_or_invalid if {
+	authz.missing_timestamp({}, "t")
+	authz.missing_timestamp({"t": ""}, "t")
+	authz.missing_timestamp({"t": "12 January 2026"}, "t")
+	authz.missing_timestamp({"t": 1767000000}, "t")
+	not authz.missing_timestamp({"t": "2026-01-12T09:00:00Z"}, "t")
+}
+
+test_now_is_context_time if {
+	n := authz.now_ns with input as {"context": {"time": "2026-06-01T00:00:00Z"}}
+	n == time.parse_rfc3339_ns("2026-06-01T00:00:00Z")
+}
+
+test_now_is_clock_time_without_context_time if {
+	n := authz.now_ns with input as {} with time.now_ns as 42
+	n == 42
+}
+
+test_normalised_code_lowers_case_and_joins_words if {
+	authz.normalised_code(" Detective Chief-Inspector ") == "detective_chief_inspector"
+}
+
+test_config_is_empty_when_data_is_missing if {
+	authz.config == {} with data.vir.config as "not an object"
+}
+
+test_config_list_is_empty_when_not_a_list if {
+	authz.config_list("authorised_bodies") == [] with data.vir.config.authorised_bodies as "police"
+}

@@ -1,0 +1,121 @@
+"""Building the audit record of one Check decision.
+
+The record names who asked, what was decided and under which policy, and holds a digest of
+the whole request. It never holds the victim identifier in clear, nor any free-text field of
+the request (justification, information sought, offence, line of enquiry).
+"""
+
+import hashlib
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from google.protobuf.message import EncodeError
+
+from sidecar._generated.vir.authz.v1 import authz_service_pb2 as pb
+from sidecar.audit.pseudonym import Pseudonymiser
+
+OUTCOMES = frozenset({"allow", "deny", "invalid", "error"})
+# Identifiers copied from the request are cut to this many characters, so a caller cannot
+# make records arbitrarily large; request_digest still covers the full request.
+MAX_IDENTIFIER_CHARS = 256
+REDACTED_ERROR = "redacted:not_a_machine_code"
+_ERROR_PATTERN = re.compile(r"[a-z0-9_.:\-]{1,128}")
+_CATEGORY_PREFIX = "RECORD_CATEGORY_"
+
+
+def build_record(
+    *,
+    decision_id: str,
+    request: pb.CheckRequest | None,
+    outcome: str,
+    codes: Sequence[str],
+    caller: str | None,
+    policy_revision: str,
+    time: datetime,
+    pseudonymiser: Pseudonymiser,
+    error: str | None = None,
+) -> dict[str, object]:
+    """Return the fields of the audit record; the trail adds seq, prev_mac and mac.
+
+    `request` may be None or partly invalid; nothing in it makes this function fail.
+    `error` must be a short machine code such as "opa_unavailable"; anything else is
+    replaced by REDACTED_ERROR so that free text cannot reach the trail through it.
+    """
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    if time.tzinfo is None:
+        raise ValueError("time must be timezone-aware")
+    record: dict[str, object] = {
+        "decision_id": decision_id,
+        "time": format_time(time),
+        "caller": _identifier(caller),
+        "outcome": outcome,
+        "codes": [str(code) for code in codes],
+        "policy_revision": policy_revision,
+        "error": _machine_code(error),
+        "request_id": None,
+        "requester_id": None,
+        "requester_body": None,
+        "clearance_id": None,
+        "authoriser_id": None,
+        "category": None,
+        "victim": None,
+        "request_digest": None,
+    }
+    if request is not None:
+        record.update(
+            request_id=_identifier(request.request_id),
+            requester_id=_identifier(request.requester.id),
+            requester_body=_identifier(request.requester.body),
+            clearance_id=_identifier(request.clearance.id),
+            authoriser_id=_identifier(request.clearance.authoriser_id),
+            category=category_name(request.record.category),
+            victim=pseudonymiser.pseudonymise(request.record.victim_id),
+            request_digest=request_digest(request),
+        )
+    return record
+
+
+def format_time(time: datetime) -> str:
+    """RFC 3339 in UTC with microseconds, e.g. 2025-03-01T09:30:00.000000Z."""
+    return time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def request_digest(request: pb.CheckRequest) -> str | None:
+    """ "sha256:<hex>" of the request's deterministic protobuf serialisation.
+
+    Deterministic serialisation is stable for one protobuf schema and library, which is what
+    matching a stored request against its record needs; it is not a cross-language canonical
+    form, so recompute digests with SerializeToString(deterministic=True) in Python.
+    """
+    try:
+        data: bytes = request.SerializeToString(deterministic=True)
+    except EncodeError:
+        return None
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def category_name(value: int) -> str | None:
+    """ "counselling" for RECORD_CATEGORY_COUNSELLING; None when unset; "unknown:<n>" else."""
+    if value == pb.RECORD_CATEGORY_UNSPECIFIED:
+        return None
+    try:
+        name: str = pb.RecordCategory.Name(value)
+    except ValueError:
+        return f"unknown:{value}"
+    return name.removeprefix(_CATEGORY_PREFIX).lower()
+
+
+def _identifier(value: str | None) -> str | None:
+    if not value:
+        return None
+    # Lone surrogates cannot be encoded as UTF-8 JSON; replace rather than fail.
+    text = value.encode("utf-8", "replace").decode("utf-8")
+    return text[:MAX_IDENTIFIER_CHARS]
+
+
+def _machine_code(error: str | None) -> str | None:
+    if error is None:
+        return None
+    return error if _ERROR_PATTERN.fullmatch(error) else REDACTED_ERROR

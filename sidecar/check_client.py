@@ -1,0 +1,58 @@
+"""`vir-sidecar check`: send one CheckRequest, written as protobuf JSON, and print the answer."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import grpc
+from google.protobuf import json_format
+
+from sidecar.api import pb, pb_grpc
+
+EXIT_ALLOWED = 0
+EXIT_DENIED = 1
+EXIT_ERROR = 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--address", default="127.0.0.1:50051", help="sidecar HOST:PORT")
+    parser.add_argument(
+        "--request", required=True, type=Path, help="CheckRequest as protobuf JSON ('-' for stdin)"
+    )
+    parser.add_argument("--timeout", type=float, default=5.0, help="deadline in seconds")
+
+
+def load_request(path: Path) -> pb.CheckRequest:
+    text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    return json_format.Parse(text, pb.CheckRequest())
+
+
+def response_json(response: pb.CheckResponse) -> str:
+    return json.dumps(
+        json_format.MessageToDict(
+            response,
+            preserving_proto_field_name=True,
+            always_print_fields_with_no_presence=True,
+        ),
+        indent=2,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        request = load_request(args.request)
+    except (OSError, json_format.ParseError) as error:
+        print(f"INVALID_REQUEST_FILE: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    with grpc.insecure_channel(args.address) as channel:
+        stub = pb_grpc.AuthorizationServiceStub(channel)
+        try:
+            response = stub.Check(request, timeout=args.timeout)
+        except grpc.RpcError as error:
+            print(f"{error.code().name}: {error.details()}", file=sys.stderr)
+            return EXIT_ERROR
+    print(response_json(response))
+    return EXIT_ALLOWED if response.allow else EXIT_DENIED

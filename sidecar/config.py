@@ -1,0 +1,224 @@
+"""Settings for `vir-sidecar serve`: a flag, else a VIR_* variable, else a default."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A setting has a value the sidecar cannot use."""
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"not a boolean: {text!r}")
+
+
+def _parse_positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError(f"must be greater than 0: {text!r}")
+    return value
+
+
+def _parse_positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError(f"must be greater than 0: {text!r}")
+    return value
+
+
+def _parse_optional_path(text: str) -> Path | None:
+    return Path(text) if text else None
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: its flag, environment variable, parser, default and help."""
+
+    field: str
+    help: str
+    parse: Callable[[str], Any] = str
+    default: Any = None
+    is_flag: bool = False
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.field.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return "VIR_" + self.field.upper()
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved settings of one sidecar process."""
+
+    listen: str = "127.0.0.1:50051"
+    metrics_listen: str = "127.0.0.1:9464"
+    opa_url: str | None = None
+    opa_binary: str | None = None
+    policy_dir: Path = Path("policies")
+    policy_revision: str | None = None
+    opa_timeout: float = 0.25
+    audit_dir: Path = Path("var/audit")
+    audit_key_file: Path | None = None
+    audit_fsync: bool = True
+    audit_max_file_bytes: int = 64 * 1024 * 1024
+    grace_period: float = 10.0
+    health_interval: float = 1.0
+    max_message_bytes: int = 256 * 1024
+    log_format: str = "auto"
+    log_level: str = "info"
+    dev: bool = False
+
+
+_DEFAULTS = Config()
+
+OPTIONS: tuple[Option, ...] = (
+    Option("listen", "gRPC listen address, HOST:PORT", default=_DEFAULTS.listen),
+    Option(
+        "metrics_listen",
+        "Prometheus /metrics listen address, HOST:PORT",
+        default=_DEFAULTS.metrics_listen,
+    ),
+    Option(
+        "opa_url",
+        "URL of an OPA server to use; when unset the sidecar starts and supervises its own OPA",
+    ),
+    Option(
+        "opa_binary",
+        "opa binary to start when --opa-url is unset (default: .tools/bin/opa, then PATH)",
+    ),
+    Option(
+        "policy_dir",
+        "policy bundle directory: loaded into the supervised OPA, and hashed into the"
+        " policy revision",
+        parse=Path,
+        default=_DEFAULTS.policy_dir,
+    ),
+    Option(
+        "policy_revision",
+        "policy revision to report when --opa-url is set (default: digest of --policy-dir)",
+    ),
+    Option(
+        "opa_timeout",
+        "seconds to wait for OPA per decision, also bounded by the caller's deadline",
+        parse=_parse_positive_float,
+        default=_DEFAULTS.opa_timeout,
+    ),
+    Option("audit_dir", "directory of the audit trail", parse=Path, default=_DEFAULTS.audit_dir),
+    Option(
+        "audit_key_file",
+        "file holding the audit HMAC key (or set VIR_AUDIT_KEY to the key itself)",
+        parse=_parse_optional_path,
+    ),
+    Option(
+        "audit_fsync",
+        "fsync each audit batch before answering; 'false' is for tests and benchmarks only",
+        parse=_parse_bool,
+        default=_DEFAULTS.audit_fsync,
+    ),
+    Option(
+        "audit_max_file_bytes",
+        "rotate the audit file after this many bytes",
+        parse=_parse_positive_int,
+        default=_DEFAULTS.audit_max_file_bytes,
+    ),
+    Option(
+        "grace_period",
+        "seconds to drain in-flight checks on SIGTERM or SIGINT",
+        parse=_parse_positive_float,
+        default=_DEFAULTS.grace_period,
+    ),
+    Option(
+        "health_interval",
+        "seconds between OPA health probes",
+        parse=_parse_positive_float,
+        default=_DEFAULTS.health_interval,
+    ),
+    Option(
+        "max_message_bytes",
+        "largest gRPC request accepted, in bytes",
+        parse=_parse_positive_int,
+        default=_DEFAULTS.max_message_bytes,
+    ),
+    Option("log_format", "auto, json or console", default=_DEFAULTS.log_format),
+    Option("log_level", "debug, info, warning or error", default=_DEFAULTS.log_level),
+    Option(
+        "dev",
+        "development mode: create a local audit key if none is given (never in production)",
+        parse=_parse_bool,
+        default=False,
+        is_flag=True,
+    ),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare every option on `parser`; unset flags stay None so the environment can fill them."""
+    for option in OPTIONS:
+        help_text = f"{option.help} [env {option.env}; default {option.default}]"
+        if option.is_flag:
+            parser.add_argument(
+                option.flag, dest=option.field, action="store_true", default=None, help=help_text
+            )
+        elif option.parse is _parse_bool:
+            parser.add_argument(
+                option.flag,
+                dest=option.field,
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=help_text,
+            )
+        else:
+            parser.add_argument(
+                option.flag, dest=option.field, default=None, metavar="VALUE", help=help_text
+            )
+
+
+def resolve(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> Config:
+    """Combine flags, then VIR_* variables, then defaults into a Config."""
+    environ = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        raw = getattr(args, option.field, None)
+        source = option.flag
+        if raw is None and option.env in environ:
+            raw, source = environ[option.env], option.env
+        if raw is None:
+            continue
+        if isinstance(raw, str):
+            try:
+                raw = option.parse(raw)
+            except ValueError as error:
+                raise ConfigError(f"{source}: {error}") from error
+        values[option.field] = raw
+    config = dataclasses.replace(_DEFAULTS, **values)
+    _check(config)
+    return config
+
+
+def _check(config: Config) -> None:
+    if config.log_format not in {"auto", "json", "console"}:
+        raise ConfigError(
+            f"--log-format: expected auto, json or console, got {config.log_format!r}"
+        )
+    if config.log_level not in {"debug", "info", "warning", "error"}:
+        raise ConfigError(f"--log-level: unknown level {config.log_level!r}")
+    for field in ("listen", "metrics_listen"):
+        address = getattr(config, field)
+        host, sep, port = address.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ConfigError(f"--{field.replace('_', '-')}: expected HOST:PORT, got {address!r}")

@@ -1,0 +1,54 @@
+"""gRPC health: SERVING only while OPA answers with the policy loaded and the audit trail writes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import structlog
+from grpc_health.v1 import health, health_pb2
+
+from sidecar.api import SERVICE_NAME
+
+log = structlog.get_logger("vir.health")
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+class HealthReporter:
+    """Owns the health servicer and keeps it in step with the sidecar's dependencies."""
+
+    def __init__(self) -> None:
+        self.servicer = health.aio.HealthServicer()
+        self._serving: bool | None = None
+
+    async def set_serving(self, serving: bool, why: str) -> None:
+        if serving == self._serving:
+            return
+        self._serving = serving
+        status = SERVING if serving else NOT_SERVING
+        for service in ("", SERVICE_NAME):
+            await self.servicer.set(service, status)
+        log.info("health", serving=serving, why=why)
+
+    def mark_down(self, why: str) -> None:
+        """Report NOT_SERVING at once, from code that cannot await."""
+        task = asyncio.ensure_future(self.set_serving(False, why))
+        task.add_done_callback(lambda done: done.exception())
+
+    async def watch(
+        self,
+        checks: dict[str, Callable[[], Awaitable[bool]]],
+        interval: float,
+    ) -> None:
+        """Probe every dependency each `interval` seconds until cancelled."""
+        while True:
+            failing = [name for name, check in checks.items() if not await check()]
+            await self.set_serving(
+                not failing, "all dependencies up" if not failing else ", ".join(failing) + " down"
+            )
+            await asyncio.sleep(interval)
+
+    async def shut_down(self) -> None:
+        await self.servicer.enter_graceful_shutdown()

@@ -1,0 +1,36 @@
+"""Builds the input document OPA evaluates for one Check."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from google.protobuf import json_format
+
+from sidecar.api import pb
+
+
+def rfc3339(moment: datetime) -> str:
+    """Format an aware datetime as RFC 3339 in UTC with a Z suffix."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def request_document(request: pb.CheckRequest) -> dict[str, Any]:
+    """The request with proto field names, enum names and RFC 3339 timestamps.
+
+    Scalars are always present, so a rule sees "" rather than an absent key;
+    unset messages stay absent.
+    """
+    return json_format.MessageToDict(
+        request,
+        preserving_proto_field_name=True,
+        always_print_fields_with_no_presence=True,
+    )
+
+
+def build_input(request: pb.CheckRequest, *, now: datetime, caller: str | None) -> dict[str, Any]:
+    """The full OPA input: the request and the context it is judged in."""
+    return {
+        "request": request_document(request),
+        "context": {"time": rfc3339(now), "caller": caller, "request_id": request.request_id},
+    }

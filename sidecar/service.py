@@ -1,0 +1,241 @@
+"""The Check RPC: validate, ask OPA, write the audit record, then answer.
+
+The audit record is durable before any answer leaves, including refusals;
+a failed audit write turns the answer into UNAVAILABLE, never an allow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+import structlog
+
+from sidecar.api import pb, pb_grpc
+from sidecar.audit import AuditTrail, AuditWriteError, Pseudonymiser, build_record
+from sidecar.caller import caller_identity
+from sidecar.decision import MalformedDecision, parse_decision, to_response
+from sidecar.metrics import Metrics
+from sidecar.opa_engine import EngineError, EngineTimeout, OpaEngine
+from sidecar.opa_input import build_input
+from sidecar.validation import InvalidRequest, validate
+
+log = structlog.get_logger("vir.check")
+
+# Time kept back from the caller's deadline to write the audit record and answer.
+DEADLINE_MARGIN_SECONDS = 0.005
+
+
+@dataclass
+class PolicyState:
+    """The revision of the policy OPA is serving now."""
+
+    revision: str = "none"
+
+
+@dataclass
+class Verdict:
+    """What one Check came to, before it is audited and answered."""
+
+    outcome: str  # allow, deny, invalid or error
+    response: pb.CheckResponse | None = None
+    status: grpc.StatusCode | None = None
+    detail: str = ""
+    error: str | None = None
+    codes: list[str] = field(default_factory=list)
+    opa_seconds: float = 0.0
+
+
+def category_label(request: pb.CheckRequest) -> str:
+    """A bounded label for the record category: its enum name without prefix, lower case."""
+    value = pb.RecordCategory.DESCRIPTOR.values_by_number.get(request.record.category)
+    if value is None:
+        return "unknown"
+    return value.name.removeprefix("RECORD_CATEGORY_").lower()
+
+
+class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
+    def __init__(
+        self,
+        *,
+        engine: OpaEngine,
+        audit: AuditTrail,
+        pseudonymiser: Pseudonymiser,
+        metrics: Metrics,
+        policy: PolicyState,
+        opa_timeout: float,
+        on_audit_failure: Callable[[], None],
+    ) -> None:
+        self._engine = engine
+        self._audit = audit
+        self._pseudonymiser = pseudonymiser
+        self._metrics = metrics
+        self._policy = policy
+        self._opa_timeout = opa_timeout
+        self._on_audit_failure = on_audit_failure
+        self._orphaned_writes: set[asyncio.Task[None]] = set()
+
+    async def Check(
+        self, request: pb.CheckRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CheckResponse:
+        started = time.perf_counter()
+        decision_id = str(uuid.uuid4())
+        now = datetime.now(UTC)
+        caller = caller_identity(context)
+        self._metrics.checks_in_flight.inc()
+        try:
+            try:
+                verdict = await self._decide(request, context, decision_id, now, caller)
+            except asyncio.CancelledError:
+                # The caller went away mid-evaluation: the attempt is still recorded.
+                verdict = Verdict("error", error="cancelled")
+                self._write_in_background(self._record(verdict, request, decision_id, now, caller))
+                raise
+            audit_started = time.perf_counter()
+            try:
+                await asyncio.shield(self._record(verdict, request, decision_id, now, caller))
+            except AuditWriteError as error:
+                self._metrics.audit_failures.inc()
+                self._on_audit_failure()
+                log.error("audit_write_failed", decision_id=decision_id, error=str(error))
+                verdict = Verdict(
+                    "error",
+                    status=grpc.StatusCode.UNAVAILABLE,
+                    detail="audit trail unavailable: no decision given",
+                    error="audit_write_failed",
+                )
+            audit_seconds = time.perf_counter() - audit_started
+            self._metrics.audit_duration.observe(audit_seconds)
+            self._observe(verdict, request, decision_id, started, audit_seconds, caller)
+            if verdict.response is not None:
+                return verdict.response
+            assert verdict.status is not None
+            await context.abort(verdict.status, verdict.detail)
+            raise AssertionError("context.abort returned")  # pragma: no cover
+        finally:
+            self._metrics.checks_in_flight.dec()
+
+    async def _decide(
+        self,
+        request: pb.CheckRequest,
+        context: grpc.aio.ServicerContext,
+        decision_id: str,
+        now: datetime,
+        caller: str | None,
+    ) -> Verdict:
+        try:
+            validate(request)
+        except InvalidRequest as invalid:
+            return Verdict(
+                "invalid",
+                status=grpc.StatusCode.INVALID_ARGUMENT,
+                detail=str(invalid),
+                error=f"invalid_argument:{invalid.field}",
+            )
+        timeout, bound_by_deadline = self._evaluation_timeout(context)
+        evaluation_started = time.perf_counter()
+        try:
+            document = await self._engine.evaluate(
+                build_input(request, now=now, caller=caller), timeout=timeout
+            )
+            decision = parse_decision(document)
+        except EngineTimeout as error:
+            status = (
+                grpc.StatusCode.DEADLINE_EXCEEDED
+                if bound_by_deadline
+                else grpc.StatusCode.UNAVAILABLE
+            )
+            return self._engine_fault(error.kind, status, str(error))
+        except EngineError as error:
+            return self._engine_fault(error.kind, grpc.StatusCode.UNAVAILABLE, str(error))
+        except MalformedDecision as error:
+            return self._engine_fault("malformed", grpc.StatusCode.UNAVAILABLE, str(error))
+        opa_seconds = time.perf_counter() - evaluation_started
+        self._metrics.opa_duration.observe(opa_seconds)
+        return Verdict(
+            "allow" if decision.allow else "deny",
+            response=to_response(
+                decision,
+                decision_id=decision_id,
+                policy_revision=self._policy.revision,
+                evaluated_at=now,
+            ),
+            codes=decision.reason_codes,
+            opa_seconds=opa_seconds,
+        )
+
+    def _evaluation_timeout(self, context: grpc.aio.ServicerContext) -> tuple[float, bool]:
+        remaining = context.time_remaining()
+        if remaining is None or remaining - DEADLINE_MARGIN_SECONDS >= self._opa_timeout:
+            return self._opa_timeout, False
+        return max(remaining - DEADLINE_MARGIN_SECONDS, 0.0), True
+
+    def _engine_fault(self, kind: str, status: grpc.StatusCode, detail: str) -> Verdict:
+        self._metrics.opa_errors.labels(kind=kind).inc()
+        return Verdict(
+            "error",
+            status=status,
+            detail=f"policy engine unavailable ({detail}): no decision given",
+            error=f"opa_{kind}",
+        )
+
+    async def _record(
+        self,
+        verdict: Verdict,
+        request: pb.CheckRequest,
+        decision_id: str,
+        now: datetime,
+        caller: str | None,
+    ) -> None:
+        record = build_record(
+            decision_id=decision_id,
+            request=request,
+            outcome=verdict.outcome,
+            codes=verdict.codes,
+            caller=caller,
+            policy_revision=self._policy.revision,
+            time=now,
+            pseudonymiser=self._pseudonymiser,
+            error=verdict.error,
+        )
+        await self._audit.append(record)
+
+    def _write_in_background(self, write: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(write)
+        self._orphaned_writes.add(task)
+        task.add_done_callback(self._orphaned_writes.discard)
+
+    def _observe(
+        self,
+        verdict: Verdict,
+        request: pb.CheckRequest,
+        decision_id: str,
+        started: float,
+        audit_seconds: float,
+        caller: str | None,
+    ) -> None:
+        total_seconds = time.perf_counter() - started
+        category = category_label(request)
+        self._metrics.decisions.labels(outcome=verdict.outcome, category=category).inc()
+        for code in verdict.codes:
+            self._metrics.decision_reasons.labels(code=code).inc()
+        self._metrics.check_duration.observe(total_seconds)
+        log.info(
+            "check",
+            decision_id=decision_id,
+            request_id=request.request_id[:128],
+            caller=caller,
+            outcome=verdict.outcome,
+            category=category,
+            codes=verdict.codes,
+            error=verdict.error,
+            total_ms=round(total_seconds * 1000, 3),
+            opa_ms=round(verdict.opa_seconds * 1000, 3),
+            audit_ms=round(audit_seconds * 1000, 3),
+        )

@@ -1,0 +1,70 @@
+import hashlib
+import hmac
+import json
+
+import pytest
+
+from sidecar.audit.chain import GENESIS_MAC, BadRecord, seal, unseal
+
+from .helpers import KEY, OTHER_KEY
+
+
+def test_mac_is_hmac_of_sorted_compact_json_without_the_mac() -> None:
+    line, mac = seal(KEY, {"outcome": "deny", "codes": ["a", "b"], "victim": None}, 1, GENESIS_MAC)
+
+    record = json.loads(line)
+    assert record.pop("mac") == mac
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
+    assert mac == hmac.new(KEY, canonical, hashlib.sha256).hexdigest()
+    assert record["seq"] == 1
+    assert record["prev_mac"] == GENESIS_MAC
+
+
+def test_line_is_canonical_json_with_one_newline() -> None:
+    line, _ = seal(KEY, {"b": 1, "a": "é"}, 7, GENESIS_MAC)
+
+    assert line.endswith(b"\n")
+    assert line.count(b"\n") == 1
+    record = json.loads(line)
+    assert line[:-1] == json.dumps(
+        record, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
+
+
+def test_unseal_returns_the_chain_fields() -> None:
+    line, mac = seal(KEY, {"outcome": "allow"}, 3, "a" * 64)
+
+    link = unseal(KEY, line.rstrip(b"\n"))
+
+    assert (link.seq, link.prev_mac, link.mac) == (3, "a" * 64, mac)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"", "not valid JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"seq": 0, "prev_mac": "' + b"0" * 64 + b'", "mac": "' + b"0" * 64 + b'"}', "seq"),
+        (b'{"seq": true, "prev_mac": "' + b"0" * 64 + b'", "mac": "' + b"0" * 64 + b'"}', "seq"),
+        (b'{"seq": 1, "prev_mac": "xyz", "mac": "' + b"0" * 64 + b'"}', "prev_mac"),
+        (b'{"seq": 1, "prev_mac": "' + b"0" * 64 + b'"}', "mac"),
+    ],
+)
+def test_unseal_rejects_malformed_lines(line: bytes, reason: str) -> None:
+    with pytest.raises(BadRecord, match=reason):
+        unseal(KEY, line)
+
+
+def test_unseal_rejects_an_edited_record() -> None:
+    line, _ = seal(KEY, {"outcome": "deny"}, 1, GENESIS_MAC)
+
+    with pytest.raises(BadRecord, match="MAC mismatch"):
+        unseal(KEY, line.replace(b'"deny"', b'"allow"').rstrip(b"\n"))
+
+
+def test_unseal_rejects_the_wrong_key() -> None:
+    line, _ = seal(KEY, {"outcome": "deny"}, 1, GENESIS_MAC)
+
+    with pytest.raises(BadRecord, match="MAC mismatch"):
+        unseal(OTHER_KEY, line.rstrip(b"\n"))

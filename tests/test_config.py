@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from sidecar.config import Config, ConfigError, add_arguments, resolve
+
+
+def parse(*argv: str, env: dict[str, str] | None = None) -> Config:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return resolve(parser.parse_args(list(argv)), env or {})
+
+
+def test_defaults_are_durable_and_loopback() -> None:
+    config = parse()
+    assert config.audit_fsync is True
+    assert config.listen == "127.0.0.1:50051"
+    assert config.opa_timeout == 0.25
+    assert config.opa_url is None
+
+
+def test_environment_fills_unset_flags() -> None:
+    config = parse(env={"VIR_OPA_TIMEOUT": "0.5", "VIR_AUDIT_DIR": "/data/audit"})
+    assert config.opa_timeout == 0.5
+    assert config.audit_dir == Path("/data/audit")
+
+
+def test_flag_beats_environment() -> None:
+    config = parse("--opa-timeout", "0.1", env={"VIR_OPA_TIMEOUT": "0.5"})
+    assert config.opa_timeout == 0.1
+
+
+def test_boolean_flag_and_environment() -> None:
+    assert parse("--no-audit-fsync").audit_fsync is False
+    assert parse(env={"VIR_AUDIT_FSYNC": "false"}).audit_fsync is False
+    assert parse("--audit-fsync", env={"VIR_AUDIT_FSYNC": "false"}).audit_fsync is True
+
+
+def test_dev_flag() -> None:
+    assert parse("--dev").dev is True
+    assert parse(env={"VIR_DEV": "1"}).dev is True
+    assert parse().dev is False
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "names"),
+    [
+        (["--opa-timeout", "0"], {}, "--opa-timeout"),
+        ([], {"VIR_OPA_TIMEOUT": "soon"}, "VIR_OPA_TIMEOUT"),
+        ([], {"VIR_AUDIT_FSYNC": "maybe"}, "VIR_AUDIT_FSYNC"),
+        (["--listen", "50051"], {}, "--listen"),
+        (["--log-format", "xml"], {}, "--log-format"),
+        (["--audit-max-file-bytes", "-1"], {}, "--audit-max-file-bytes"),
+    ],
+)
+def test_bad_values_are_reported_with_their_source(
+    argv: list[str], env: dict[str, str], names: str
+) -> None:
+    with pytest.raises(ConfigError, match=names):
+        parse(*argv, env=env)
+
+
+def test_help_names_each_environment_variable() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    text = parser.format_help()
+    for variable in ("VIR_LISTEN", "VIR_OPA_URL", "VIR_AUDIT_FSYNC", "VIR_OPA_TIMEOUT"):
+        assert variable in text

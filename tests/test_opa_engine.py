@@ -1,0 +1,147 @@
+"""The OPA client wrapper against a stand-in HTTP server: every failure is an EngineError."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from sidecar.opa_engine import EngineError, EngineTimeout, OpaEngine
+
+DECISION = {"allow": False, "reasons": [], "advice": [], "obligations": []}
+Handler = Callable[[web.Request], Any]
+
+
+class StandInOpa:
+    def __init__(self) -> None:
+        self.handler: Handler = self.defined
+        self.bodies: list[Any] = []
+
+    async def defined(self, request: web.Request) -> web.Response:
+        self.bodies.append(await request.json())
+        return web.json_response({"result": DECISION})
+
+    async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        result: web.StreamResponse = await self.handler(request)
+        return result
+
+
+@pytest.fixture
+async def opa() -> AsyncIterator[tuple[StandInOpa, OpaEngine]]:
+    stand_in = StandInOpa()
+    app = web.Application()
+    app.router.add_post("/v1/data/vir/authz/decision", stand_in.dispatch)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    engine = OpaEngine(f"http://127.0.0.1:{port}")
+    await engine.connect()
+    yield stand_in, engine
+    await engine.close()
+    await runner.cleanup()
+
+
+async def test_defined_decision_is_returned_and_input_is_posted(
+    opa: tuple[StandInOpa, OpaEngine],
+) -> None:
+    stand_in, engine = opa
+    result = await engine.evaluate({"request": {"request_id": "r1"}}, timeout=1)
+    assert result == DECISION
+    assert stand_in.bodies == [{"input": {"request": {"request_id": "r1"}}}]
+
+
+async def test_undefined_decision_is_an_error(opa: tuple[StandInOpa, OpaEngine]) -> None:
+    stand_in, engine = opa
+
+    async def undefined(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    stand_in.handler = undefined
+    with pytest.raises(EngineError) as error:
+        await engine.evaluate({}, timeout=1)
+    assert error.value.kind == "undefined"
+
+
+async def test_server_error_is_an_error(opa: tuple[StandInOpa, OpaEngine]) -> None:
+    stand_in, engine = opa
+
+    async def failing(request: web.Request) -> web.Response:
+        return web.json_response({"code": "internal_error"}, status=500)
+
+    stand_in.handler = failing
+    with pytest.raises(EngineError) as error:
+        await engine.evaluate({}, timeout=1)
+    assert error.value.kind == "http_status"
+
+
+async def test_non_json_answer_is_an_error(opa: tuple[StandInOpa, OpaEngine]) -> None:
+    stand_in, engine = opa
+
+    async def garbage(request: web.Request) -> web.Response:
+        return web.Response(text="{not json", content_type="application/json")
+
+    stand_in.handler = garbage
+    with pytest.raises(EngineError) as error:
+        await engine.evaluate({}, timeout=1)
+    assert error.value.kind == "bad_response"
+
+
+async def test_slow_answer_times_out_within_the_bound(opa: tuple[StandInOpa, OpaEngine]) -> None:
+    stand_in, engine = opa
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(1)
+        return web.json_response({"result": DECISION})
+
+    stand_in.handler = slow
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(EngineTimeout):
+        await engine.evaluate({}, timeout=0.05)
+    assert loop.time() - started < 1
+
+
+async def test_refused_connection_is_an_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    engine = OpaEngine(f"http://127.0.0.1:{port}")
+    await engine.connect()
+    try:
+        with pytest.raises(EngineError) as error:
+            await engine.evaluate({}, timeout=1)
+        assert error.value.kind == "connection"
+        assert await engine.probe(timeout=1) is False
+    finally:
+        await engine.close()
+
+
+async def test_evaluate_before_connect_is_an_error() -> None:
+    with pytest.raises(EngineError) as error:
+        await OpaEngine("http://127.0.0.1:1").evaluate({}, timeout=1)
+    assert error.value.kind == "not_connected"
+
+
+async def test_probe_needs_a_decision_with_a_boolean_allow(
+    opa: tuple[StandInOpa, OpaEngine],
+) -> None:
+    stand_in, engine = opa
+    assert await engine.probe(timeout=1) is True
+
+    async def shapeless(request: web.Request) -> web.Response:
+        return web.json_response({"result": {"allow": "yes"}})
+
+    stand_in.handler = shapeless
+    assert await engine.probe(timeout=1) is False
+
+
+@pytest.mark.parametrize("url", ["opa:8181", "ftp://127.0.0.1:1", "http://"])
+async def test_bad_url_is_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="OPA URL"):
+        await OpaEngine(url).connect()
