@@ -11,14 +11,17 @@ TOOLS := $(CURDIR)/.tools/bin
 OPA_VERSION := v1.22.3
 HELM_VERSION := v3.22.0
 BUF_VERSION := v1.75.0
+PROMETHEUS_VERSION := v0.316.0
 
 OPA := $(TOOLS)/opa
 HELM := $(TOOLS)/helm
 BUF := $(TOOLS)/buf
+PROMTOOL := $(TOOLS)/promtool
 export PATH := $(TOOLS):$(CURDIR)/$(BIN):$(PATH)
 export VIR_OPA_BINARY := $(OPA)
 
 GENERATED := sidecar/_generated
+PY_SOURCES := sidecar tests integration_tests helm/tests helm/vir-sidecar/files bench conftest.py
 PROTO := proto/vir/authz/v1/authz_service.proto
 
 .PHONY: help
@@ -46,7 +49,12 @@ venv: $(VENV)/.installed ## Create .venv with the pinned Python dependencies
 lock: ## Re-pin every Python dependency into requirements.lock
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet --disable-pip-version-check '.[dev]' setuptools==84.2.1
-	.lock-venv/bin/pip freeze --exclude vir-sidecar --all | grep -v '^pip==' > requirements.lock
+	( echo '# Pinned Python dependencies of vir-sidecar and its tests; regenerate with `make lock`.'; \
+	  .lock-venv/bin/pip freeze --exclude vir-sidecar --all | grep -v '^pip==' ) > requirements.lock
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --disable-pip-version-check -c requirements.lock .
+	( echo '# Pinned runtime dependencies (the container image); regenerate with `make lock`.'; \
+	  .lock-venv/bin/pip freeze --exclude vir-sidecar ) > requirements-runtime.lock
 	rm -rf .lock-venv
 
 # --- code generation -------------------------------------------------------
@@ -64,14 +72,15 @@ run: venv tools ## Start the sidecar with its own OPA, policies, audit and metri
 # --- checks ----------------------------------------------------------------
 
 .PHONY: test
-test: venv tools lint policy-test unit-test integration-test ## Run every check
+test: venv tools lint policy-test unit-test integration-test chart-test ## Run every check
 	@echo "all checks passed"
 
 .PHONY: lint
 lint: venv tools ## ruff, mypy, buf lint, opa fmt/check and stub freshness
-	$(BIN)/ruff check sidecar tests integration_tests conftest.py
-	$(BIN)/ruff format --check sidecar tests integration_tests conftest.py
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
 	$(BIN)/mypy
+	$(BIN)/mypy --strict helm/tests helm/vir-sidecar/files/grpc_health_probe.py
 	$(BUF) lint
 	scripts/gen-proto.sh --check $(GENERATED)
 	$(OPA) fmt --list --fail policies
@@ -79,7 +88,7 @@ lint: venv tools ## ruff, mypy, buf lint, opa fmt/check and stub freshness
 
 .PHONY: policy-test
 policy-test: tools ## opa test with coverage of every rule
-	$(OPA) test --bundle policies --explain=fails
+	$(OPA) test --bundle policies --explain=fails --timeout 120s
 	$(BIN)/python -m sidecar.devtools.coverage_gate policies
 
 .PHONY: unit-test
@@ -88,7 +97,25 @@ unit-test: venv ## Python unit tests
 
 .PHONY: integration-test
 integration-test: venv tools ## Real OPA and sidecar processes over gRPC
-	$(BIN)/pytest integration_tests -q
+	$(BIN)/pytest integration_tests -q --ignore=integration_tests/promtool
+
+.PHONY: metrics-lint
+metrics-lint: venv tools ## Build promtool (slow: ~9 min cold) and run `promtool check metrics` on live /metrics
+	@scripts/go-tool.sh $(PROMTOOL) github.com/prometheus/prometheus $(PROMETHEUS_VERSION) github.com/prometheus/prometheus/cmd/promtool
+	VIR_PROMTOOL_BINARY=$(PROMTOOL) $(BIN)/pytest integration_tests/promtool -q
+
+.PHONY: chart-policies
+chart-policies: ## Copy the served policies into the Helm chart
+	scripts/sync-chart-policies.sh
+
+.PHONY: chart-test
+chart-test: venv tools ## helm lint, rendered manifests against the Kubernetes schemas, image checks
+	scripts/sync-chart-policies.sh --check
+	VIR_HELM_BINARY=$(HELM) $(BIN)/pytest helm/tests -q
+
+.PHONY: fuzz
+fuzz: venv tools ## Property tests with ten times the examples, freshly randomised
+	VIR_PROPERTY_SCALE=10 VIR_PROPERTY_RANDOM=1 $(BIN)/pytest integration_tests/test_properties.py -q
 
 .PHONY: explain
 explain: venv tools ## Explain one request: make explain REQUEST=examples/counselling-allowed.json

@@ -10,13 +10,16 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
+import yaml
 from google.protobuf import json_format
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client.parser import text_string_to_metric_families
 
 from sidecar.api import SERVICE_NAME, pb, pb_grpc
 
@@ -112,6 +115,8 @@ class Sidecar:
     metrics_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     channel: grpc.Channel | None = None
+    policy_dir: Path = POLICIES
+    credentials: grpc.ChannelCredentials | None = None
 
     @property
     def address(self) -> str:
@@ -147,7 +152,7 @@ class Sidecar:
                     "--audit-dir",
                     str(self.audit_dir),
                     "--policy-dir",
-                    str(POLICIES),
+                    str(self.policy_dir),
                     "--log-format",
                     "json",
                     "--health-interval",
@@ -159,10 +164,15 @@ class Sidecar:
                 env=env,
                 cwd=ROOT,
             )
-        self.channel = grpc.insecure_channel(self.address)
+        self.channel = self.open_channel(self.credentials)
         if wait_serving:
             wait_until(self.serving, 30, "sidecar SERVING")
         return self
+
+    def open_channel(self, credentials: grpc.ChannelCredentials | None) -> grpc.Channel:
+        if credentials is None:
+            return grpc.insecure_channel(self.address)
+        return grpc.secure_channel(self.address, credentials)
 
     @property
     def stub(self) -> pb_grpc.AuthorizationServiceStub:
@@ -188,6 +198,21 @@ class Sidecar:
 
     def not_serving(self) -> bool:
         return self.health() == health_pb2.HealthCheckResponse.NOT_SERVING
+
+    def metrics_text(self) -> str:
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return str(answer.read().decode("utf-8"))
+
+    def metric(self, name: str, **labels: str) -> float:
+        """The value of one sample in /metrics, 0 when it is absent."""
+        for family in text_string_to_metric_families(self.metrics_text()):
+            for sample in family.samples:
+                if sample.name == name and all(
+                    sample.labels.get(k) == v for k, v in labels.items()
+                ):
+                    return float(sample.value)
+        return 0.0
 
     def log_lines(self) -> list[dict[str, object]]:
         lines = []
@@ -224,3 +249,36 @@ class Sidecar:
                 self.process.kill()
                 self.process.wait()
         return self.process.returncode
+
+
+def policy_copy(directory: Path, **config_overrides: object) -> Path:
+    """A copy of the policy bundle with top-level keys of vir/config/data.yaml replaced."""
+    copy = directory / "policies"
+    shutil.copytree(POLICIES, copy)
+    config_file = copy / "vir" / "config" / "data.yaml"
+    config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    config.update(config_overrides)
+    config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return copy
+
+
+def audit_records(audit_dir: Path) -> list[dict[str, object]]:
+    """Every record in a trail directory, oldest first (quarantine files excluded)."""
+    records = []
+    for path in sorted(audit_dir.glob("audit-*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            records.append(json.loads(line))
+    return records
+
+
+def verify_trail(*paths: Path) -> subprocess.CompletedProcess[str]:
+    """`vir-sidecar audit verify` on the given paths, keyed with the test audit key."""
+    return subprocess.run(
+        [sys.executable, "-m", "sidecar", "audit", "verify", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "VIR_AUDIT_KEY": TEST_AUDIT_KEY},
+        check=False,
+        timeout=60,
+    )

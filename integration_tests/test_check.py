@@ -7,6 +7,7 @@ import sys
 
 import grpc
 import pytest
+from google.protobuf import json_format
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from integration_tests.processes import EXAMPLES, ROOT, Sidecar, example_request
@@ -100,9 +101,11 @@ def test_check_cli_reports_grpc_errors_with_exit_code_2(sidecar: Sidecar, tmp_pa
 
 def test_request_file_can_name_fields_in_json_style(sidecar: Sidecar) -> None:
     request = pb.CheckRequest()
-    from google.protobuf import json_format
-
-    json_format.Parse('{"requestId": "r-1", "record": {"category": "RECORD_CATEGORY_OTHER"}}',
-                      request)  # fmt: skip
+    json_format.Parse(
+        '{"requestId": "r-1", "requester": {"id": "PC-1"},'
+        ' "record": {"category": "RECORD_CATEGORY_OTHER", "victimId": "V-1"}}',
+        request,
+    )
     response = sidecar.check(request)
     assert response.allow is False
+    assert "information_not_specified" in {f.code for f in response.reasons}

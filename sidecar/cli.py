@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sidecar import __version__, check_client, config, explain, log_setup
+from sidecar import __version__, check_client, clearance_token, config, explain, log_setup
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
         "explain", help="evaluate one request file with opa eval and explain the decision"
     )
     explain.add_arguments(explain_parser)
+
+    clearance = commands.add_parser(
+        "clearance", help="issue signed clearance tokens for tests and prototyping"
+    )
+    clearance_token.add_arguments(clearance)
 
     audit = commands.add_parser("audit", help="audit trail tools")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
@@ -53,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return check_client.run(args)
     if args.command == "explain":
         return explain.run(args)
+    if args.command == "clearance":
+        return clearance_token.run(args)
     from sidecar.audit.verify_cli import run_verify
 
     return run_verify(args)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -81,7 +82,16 @@ class Config:
     max_message_bytes: int = 256 * 1024
     log_format: str = "auto"
     log_level: str = "info"
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
+    insecure: bool = False
+    clearance_keys: Path | None = None
     dev: bool = False
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
 
 
 _DEFAULTS = Config()
@@ -154,6 +164,28 @@ OPTIONS: tuple[Option, ...] = (
         parse=_parse_positive_int,
         default=_DEFAULTS.max_message_bytes,
     ),
+    Option(
+        "tls_cert", "PEM certificate chain for TLS on the gRPC listener", parse=_parse_optional_path
+    ),
+    Option("tls_key", "PEM private key for --tls-cert", parse=_parse_optional_path),
+    Option(
+        "tls_client_ca",
+        "PEM CA bundle; when set, callers must present a client certificate it signed (mTLS)",
+        parse=_parse_optional_path,
+    ),
+    Option(
+        "insecure",
+        "allow listening on a non-loopback address without TLS (never in production)",
+        parse=_parse_bool,
+        default=False,
+        is_flag=True,
+    ),
+    Option(
+        "clearance_keys",
+        "JWKS of the keys that sign clearances; when set every checked clearance needs a"
+        " valid token (re-read when the file changes)",
+        parse=_parse_optional_path,
+    ),
     Option("log_format", "auto, json or console", default=_DEFAULTS.log_format),
     Option("log_level", "debug, info, warning or error", default=_DEFAULTS.log_level),
     Option(
@@ -210,6 +242,17 @@ def resolve(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> C
     return config
 
 
+def is_loopback(address: str) -> bool:
+    """True when HOST:PORT names a loopback host, so only this machine can connect."""
+    host = address.rpartition(":")[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _check(config: Config) -> None:
     if config.log_format not in {"auto", "json", "console"}:
         raise ConfigError(
@@ -217,6 +260,15 @@ def _check(config: Config) -> None:
         )
     if config.log_level not in {"debug", "info", "warning", "error"}:
         raise ConfigError(f"--log-level: unknown level {config.log_level!r}")
+    if (config.tls_cert is None) != (config.tls_key is None):
+        raise ConfigError("--tls-cert and --tls-key go together")
+    if config.tls_client_ca is not None and not config.tls:
+        raise ConfigError("--tls-client-ca needs --tls-cert and --tls-key")
+    if not config.tls and not config.insecure and not is_loopback(config.listen):
+        raise ConfigError(
+            f"--listen {config.listen} is not a loopback address: configure TLS"
+            " (--tls-cert, --tls-key, --tls-client-ca) or pass --insecure explicitly"
+        )
     for field in ("listen", "metrics_listen"):
         address = getattr(config, field)
         host, sep, port = address.rpartition(":")

@@ -28,9 +28,24 @@ def request_document(request: pb.CheckRequest) -> dict[str, Any]:
     )
 
 
-def build_input(request: pb.CheckRequest, *, now: datetime, caller: str | None) -> dict[str, Any]:
-    """The full OPA input: the request and the context it is judged in."""
+def build_input(
+    request: pb.CheckRequest,
+    *,
+    now: datetime,
+    caller: str | None,
+    clearance_keys: str | None = None,
+) -> dict[str, Any]:
+    """The full OPA input: the request and the context it is judged in.
+
+    `clearance_keys` is the JWKS (a JSON string) that clearance tokens must
+    verify against, or None when clearances are accepted unsigned.
+    """
     return {
         "request": request_document(request),
-        "context": {"time": rfc3339(now), "caller": caller, "request_id": request.request_id},
+        "context": {
+            "time": rfc3339(now),
+            "caller": caller,
+            "request_id": request.request_id,
+            "clearance_keys": clearance_keys,
+        },
     }

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import shutil
-import signal
 import socket
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
@@ -47,10 +45,18 @@ def free_loopback_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _die_with_parent() -> None:
-    # Linux PR_SET_PDEATHSIG: OPA gets SIGTERM if the sidecar is killed outright.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+def die_with_parent_prefix() -> list[str]:
+    """A command prefix that makes OPA get SIGTERM if the sidecar is killed outright.
+
+    setpriv (util-linux) sets the parent-death signal and execs OPA. A Python
+    preexec_fn could do the same, but it forces a plain fork(), and forking a
+    process with gRPC threads can abort the child before it execs.
+    """
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        log.warning("setpriv not found: OPA will outlive the sidecar if it is killed with -9")
+        return []
+    return [setpriv, "--pdeathsig", "TERM", "--"]
 
 
 class OpaSupervisor:
@@ -94,6 +100,7 @@ class OpaSupervisor:
         revision = policy_bundle.snapshot(self._policy_dir, bundle)
         url = f"http://127.0.0.1:{self._port}"
         self._process = await asyncio.create_subprocess_exec(
+            *die_with_parent_prefix(),
             self._binary,
             "run",
             "--server",
@@ -105,7 +112,6 @@ class OpaSupervisor:
             "error",
             "--skip-version-check",
             stdin=asyncio.subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
         )
         log.info("opa_started", pid=self._process.pid, url=url, policy_revision=revision)
         loop = asyncio.get_running_loop()

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
+from collections.abc import Callable
 
 import grpc
 import structlog
@@ -15,6 +16,7 @@ from grpc_reflection.v1alpha import reflection
 from sidecar import policy_bundle
 from sidecar.api import SERVICE_NAME, pb_grpc
 from sidecar.audit import AuditError, AuditTrail, Pseudonymiser, create_dev_key, load_audit_key
+from sidecar.clearance_keys import ClearanceKeys, ClearanceKeysError
 from sidecar.config import Config
 from sidecar.health import HealthReporter
 from sidecar.metrics import create_metrics, serve_metrics
@@ -44,123 +46,171 @@ def _audit_key(config: Config) -> bytes:
     return load_audit_key(config.audit_key_file, os.environ)
 
 
-async def serve(config: Config) -> None:
-    """Run until SIGTERM or SIGINT, then drain in-flight checks and stop."""
-    metrics = create_metrics()
-    key = _audit_key(config)
-    audit = await AuditTrail.open(
-        config.audit_dir,
-        key,
-        fsync=config.audit_fsync,
-        max_file_bytes=config.audit_max_file_bytes,
+def bind(server: grpc.aio.Server, config: Config) -> int:
+    """Listen with TLS (mTLS when a client CA is set), or in plain text on loopback only."""
+    if config.tls_cert is None or config.tls_key is None:
+        if config.insecure:
+            log.warning(
+                "INSECURE: gRPC without TLS",
+                listen=config.listen,
+                detail="any process that reaches this address can ask about victims",
+            )
+        return int(server.add_insecure_port(config.listen))
+    client_ca = config.tls_client_ca.read_bytes() if config.tls_client_ca else None
+    credentials = grpc.ssl_server_credentials(
+        [(config.tls_key.read_bytes(), config.tls_cert.read_bytes())],
+        root_certificates=client_ca,
+        require_client_auth=client_ca is not None,
     )
+    return int(server.add_secure_port(config.listen, credentials))
+
+
+def _warn_about_weakened_settings(config: Config) -> None:
     if not config.audit_fsync:
         log.warning("audit fsync is off: decisions may be lost on a crash (tests only)")
-    reporter = HealthReporter()
-    await reporter.set_serving(False, "starting")
-    engine = OpaEngine(config.opa_url or "http://127.0.0.1:1")
-    policy = PolicyState()
+    if config.clearance_keys is None:
+        log.warning(
+            "clearance tokens are not verified",
+            detail="without --clearance-keys the sidecar accepts clearances as recorded by the"
+            " caller; configure the forces' signing keys in production",
+        )
 
-    def set_revision(revision: str) -> None:
-        policy.revision = revision
-        metrics.set_policy_revision(revision)
 
-    server = grpc.aio.server(
-        options=[
-            ("grpc.max_receive_message_length", config.max_message_bytes),
-            ("grpc.so_reuseport", 0),
-        ]
-    )
-    pb_grpc.add_AuthorizationServiceServicer_to_server(
-        CheckService(
-            engine=engine,
-            audit=audit,
-            pseudonymiser=Pseudonymiser(key),
-            metrics=metrics,
-            policy=policy,
-            opa_timeout=config.opa_timeout,
-            on_audit_failure=lambda: reporter.mark_down("audit write failed"),
-        ),
-        server,
-    )
-    health_pb2_grpc.add_HealthServicer_to_server(reporter.servicer, server)
-    reflection.enable_server_reflection(
-        (SERVICE_NAME, "grpc.health.v1.Health", reflection.SERVICE_NAME), server
-    )
-    if server.add_insecure_port(config.listen) == 0:
-        raise StartupError(f"cannot listen on {config.listen}")
-
-    supervisor: OpaSupervisor | None = None
+async def _start_opa(
+    config: Config,
+    engine: OpaEngine,
+    reporter: HealthReporter,
+    set_revision: Callable[[str], None],
+) -> OpaSupervisor | None:
+    """Connect to --opa-url, or start and supervise our own OPA; return its supervisor."""
     if config.opa_url:
         set_revision(config.policy_revision or policy_bundle.revision(config.policy_dir))
         await engine.connect()
-    else:
+        return None
 
-        async def is_ready(url: str) -> bool:
-            await engine.connect(url)
-            return await engine.probe(timeout=PROBE_TIMEOUT_SECONDS)
-
-        async def on_ready(url: str, revision: str) -> None:
-            set_revision(revision)
-            await reporter.set_serving(True, "opa ready")
-
-        async def on_down() -> None:
-            await reporter.set_serving(False, "opa exited")
-
-        supervisor = OpaSupervisor(
-            binary=find_binary(config.opa_binary, os.environ),
-            policy_dir=config.policy_dir,
-            is_ready=is_ready,
-            on_ready=on_ready,
-            on_down=on_down,
-        )
-        await supervisor.start()
-
-    serve_metrics(metrics, config.metrics_listen)
-    await server.start()
-
-    async def opa_up() -> bool:
+    async def is_ready(url: str) -> bool:
+        await engine.connect(url)
         return await engine.probe(timeout=PROBE_TIMEOUT_SECONDS)
 
-    async def audit_up() -> bool:
-        return await audit.check_writable()
+    async def on_ready(url: str, revision: str) -> None:
+        set_revision(revision)
+        await reporter.set_serving(True, "opa ready")
 
-    watcher = asyncio.create_task(
-        reporter.watch({"opa": opa_up, "audit": audit_up}, config.health_interval)
-    )
-    log.info(
-        "serving",
-        listen=config.listen,
-        metrics=config.metrics_listen,
-        opa=engine.url,
-        policy_revision=policy.revision,
-        audit_dir=str(config.audit_dir),
-        audit_fsync=config.audit_fsync,
-    )
+    async def on_down() -> None:
+        await reporter.set_serving(False, "opa exited")
 
+    supervisor = OpaSupervisor(
+        binary=find_binary(config.opa_binary, os.environ),
+        policy_dir=config.policy_dir,
+        is_ready=is_ready,
+        on_ready=on_ready,
+        on_down=on_down,
+    )
+    await supervisor.start()
+    return supervisor
+
+
+async def serve(config: Config) -> None:
+    """Run until SIGTERM or SIGINT, then drain in-flight checks and stop."""
+    _warn_about_weakened_settings(config)
+    async with contextlib.AsyncExitStack() as cleanup:
+        metrics = create_metrics()
+        key = _audit_key(config)
+        clearance_keys = ClearanceKeys(config.clearance_keys) if config.clearance_keys else None
+        audit = await AuditTrail.open(
+            config.audit_dir,
+            key,
+            fsync=config.audit_fsync,
+            max_file_bytes=config.audit_max_file_bytes,
+        )
+        cleanup.push_async_callback(audit.aclose)
+        reporter = HealthReporter()
+        await reporter.set_serving(False, "starting")
+        engine = OpaEngine(config.opa_url or "http://127.0.0.1:1")
+        cleanup.push_async_callback(engine.close)
+        policy = PolicyState()
+
+        def set_revision(revision: str) -> None:
+            policy.revision = revision
+            metrics.set_policy_revision(revision)
+
+        server = grpc.aio.server(
+            options=[("grpc.max_receive_message_length", config.max_message_bytes)]
+        )
+        pb_grpc.add_AuthorizationServiceServicer_to_server(
+            CheckService(
+                engine=engine,
+                audit=audit,
+                pseudonymiser=Pseudonymiser(key),
+                metrics=metrics,
+                policy=policy,
+                opa_timeout=config.opa_timeout,
+                on_audit_failure=lambda: reporter.mark_down("audit write failed"),
+                clearance_keys=clearance_keys,
+            ),
+            server,
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(reporter.servicer, server)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, "grpc.health.v1.Health", reflection.SERVICE_NAME), server
+        )
+        if bind(server, config) == 0:
+            raise StartupError(f"cannot listen on {config.listen}")
+
+        supervisor = await _start_opa(config, engine, reporter, set_revision)
+        if supervisor is not None:
+            cleanup.push_async_callback(supervisor.stop)
+        serve_metrics(metrics, config.metrics_listen)
+        await server.start()
+        cleanup.push_async_callback(server.stop, config.grace_period)
+
+        async def opa_up() -> bool:
+            return await engine.probe(timeout=PROBE_TIMEOUT_SECONDS)
+
+        watcher = asyncio.create_task(
+            reporter.watch({"opa": opa_up, "audit": audit.check_writable}, config.health_interval)
+        )
+        log.info(
+            "serving",
+            listen=config.listen,
+            metrics=config.metrics_listen,
+            opa=engine.url,
+            policy_revision=policy.revision,
+            audit_dir=str(config.audit_dir),
+            audit_fsync=config.audit_fsync,
+            clearance_keys=str(config.clearance_keys) if config.clearance_keys else None,
+        )
+        await _wait_for_stop_signal()
+
+        log.info("draining", grace_seconds=config.grace_period)
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        await reporter.shut_down()
+        # Leaving the block stops, in order: the gRPC server (draining in-flight checks),
+        # OPA, the OPA session and the audit trail.
+    log.info("stopped")
+
+
+async def _wait_for_stop_signal() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
 
-    log.info("draining", grace_seconds=config.grace_period)
-    watcher.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await watcher
-    await reporter.shut_down()
-    await server.stop(config.grace_period)
-    if supervisor is not None:
-        await supervisor.stop()
-    await engine.close()
-    await audit.aclose()
-    log.info("stopped")
-
 
 def run(config: Config) -> int:
     try:
         asyncio.run(serve(config))
-    except (StartupError, AuditError, OpaStartError, OSError, ValueError) as error:
+    except (
+        StartupError,
+        AuditError,
+        ClearanceKeysError,
+        OpaStartError,
+        OSError,
+        ValueError,
+    ) as error:
         log.error("startup_failed", error=str(error))
         return 1
     return 0

@@ -20,6 +20,7 @@ import structlog
 from sidecar.api import pb, pb_grpc
 from sidecar.audit import AuditTrail, AuditWriteError, Pseudonymiser, build_record
 from sidecar.caller import caller_identity
+from sidecar.clearance_keys import ClearanceKeys
 from sidecar.decision import MalformedDecision, parse_decision, to_response
 from sidecar.metrics import Metrics
 from sidecar.opa_engine import EngineError, EngineTimeout, OpaEngine
@@ -71,7 +72,9 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
         policy: PolicyState,
         opa_timeout: float,
         on_audit_failure: Callable[[], None],
+        clearance_keys: ClearanceKeys | None = None,
     ) -> None:
+        self._clearance_keys = clearance_keys
         self._engine = engine
         self._audit = audit
         self._pseudonymiser = pseudonymiser
@@ -141,8 +144,10 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
         timeout, bound_by_deadline = self._evaluation_timeout(context)
         evaluation_started = time.perf_counter()
         try:
+            keys = self._clearance_keys.current() if self._clearance_keys else None
             document = await self._engine.evaluate(
-                build_input(request, now=now, caller=caller), timeout=timeout
+                build_input(request, now=now, caller=caller, clearance_keys=keys),
+                timeout=timeout,
             )
             decision = parse_decision(document)
         except EngineTimeout as error:

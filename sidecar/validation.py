@@ -2,8 +2,8 @@
 
 Missing statements (no justification, no clearance...) are policy matters and
 come back as deny reasons; this module rejects only what the policy cannot
-judge: no request id, no category, unknown enum numbers, oversize or
-out-of-range values.
+judge: a request that does not say who asks, about whom or for what kind of
+record, unknown enum numbers, and oversize or out-of-range values.
 """
 
 from __future__ import annotations
@@ -55,8 +55,14 @@ class InvalidRequest(Exception):
 
 def validate(request: pb.CheckRequest) -> None:
     """Raise InvalidRequest for the first malformed field, or return None."""
-    if not request.request_id.strip():
-        raise InvalidRequest("request_id", "is required")
+    # Identifiers the audit trail must hold for the decision to be accountable.
+    for path, value in (
+        ("request_id", request.request_id),
+        ("requester.id", request.requester.id),
+        ("record.victim_id", request.record.victim_id),
+    ):
+        if not value.strip():
+            raise InvalidRequest(path, "is required")
     _check_message(request, prefix="")
     if request.record.category == pb.RECORD_CATEGORY_UNSPECIFIED:
         raise InvalidRequest("record.category", "is required")

@@ -69,3 +69,28 @@ def test_help_names_each_environment_variable() -> None:
     text = parser.format_help()
     for variable in ("VIR_LISTEN", "VIR_OPA_URL", "VIR_AUDIT_FSYNC", "VIR_OPA_TIMEOUT"):
         assert variable in text
+
+
+def test_plain_text_on_a_non_loopback_address_needs_insecure() -> None:
+    with pytest.raises(ConfigError, match="--insecure"):
+        parse("--listen", "0.0.0.0:50051")
+    assert parse("--listen", "0.0.0.0:50051", "--insecure").insecure is True
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:1", "localhost:1", "[::1]:1", "127.8.9.10:1"])
+def test_loopback_addresses_need_no_tls(address: str) -> None:
+    assert parse("--listen", address).listen == address
+
+
+def test_tls_allows_any_address() -> None:
+    config = parse("--listen", "0.0.0.0:50051", "--tls-cert", "c.pem", "--tls-key", "k.pem")
+    assert config.tls is True
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--tls-cert", "c.pem"], ["--tls-key", "k.pem"], ["--tls-client-ca", "ca.pem"]],
+)
+def test_incomplete_tls_settings_are_refused(argv: list[str]) -> None:
+    with pytest.raises(ConfigError, match="--tls"):
+        parse(*argv)

@@ -31,7 +31,15 @@ def test_input_context_has_time_caller_and_request_id(allowed_request: pb.CheckR
         "time": "2026-06-01T12:30:00Z",
         "caller": None,
         "request_id": "REQ-2026-000123",
+        "clearance_keys": None,
     }
+
+
+def test_input_context_carries_the_clearance_keys_when_given(
+    allowed_request: pb.CheckRequest,
+) -> None:
+    document = build_input(allowed_request, now=NOW, caller=None, clearance_keys='{"keys":[]}')
+    assert document["context"]["clearance_keys"] == '{"keys":[]}'
 
 
 def test_unset_scalars_are_present_with_defaults_and_unset_messages_absent() -> None:

@@ -21,18 +21,27 @@ def test_a_complete_request_is_valid(allowed_request: pb.CheckRequest) -> None:
     validate(allowed_request)
 
 
-def test_a_request_with_only_id_and_category_is_valid_for_the_policy_to_judge() -> None:
+def test_a_request_with_only_identifiers_and_category_is_valid_for_the_policy() -> None:
     request = pb.CheckRequest(request_id="r1")
+    request.requester.id = "PC-1"
+    request.record.victim_id = "V-1"
     request.record.category = pb.RECORD_CATEGORY_MEDICAL
     validate(request)
 
 
-@pytest.mark.parametrize("request_id", ["", "   "])
-def test_missing_request_id_is_rejected(allowed_request: pb.CheckRequest, request_id: str) -> None:
-    allowed_request.request_id = request_id
+@pytest.mark.parametrize("blank", ["", "   "])
+@pytest.mark.parametrize(
+    ("message", "field"),
+    [("", "request_id"), ("requester", "id"), ("record", "victim_id")],
+)
+def test_missing_identifier_is_rejected(
+    allowed_request: pb.CheckRequest, blank: str, message: str, field: str
+) -> None:
+    holder = getattr(allowed_request, message) if message else allowed_request
+    setattr(holder, field, blank)
     with pytest.raises(InvalidRequest) as error:
         validate(allowed_request)
-    assert field_of(error) == "request_id"
+    assert field_of(error) == ".".join(filter(None, [message, field]))
 
 
 def test_unspecified_category_is_rejected(allowed_request: pb.CheckRequest) -> None:

@@ -7,10 +7,13 @@ package scenarios_test
 # is the same for any time from 2026-06-01 to 2099-06-01.
 decision_time := "2026-06-01T00:00:00Z"
 
-# The reason codes that every scenario table must show on their own. The
+# The reason codes that no scenario table needs to show on its own. The
 # caller allow-list is off by default, so caller_not_allowed is tested in
-# vir/authz/caller_rules_test.rego instead.
-codes_without_scenario := {"caller_not_allowed"}
+# vir/authz/caller_rules_test.rego instead. The scenarios also run through a
+# sidecar started without clearance-signing keys, where clearances are not
+# signed, so clearance_signature_invalid is tested in
+# vir/authz/clearance_signature_rules_test.rego instead.
+codes_without_scenario := {"caller_not_allowed", "clearance_signature_invalid"}
 
 scenarios := [s |
 	some theme in data.scenarios

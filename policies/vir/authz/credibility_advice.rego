@@ -16,9 +16,16 @@ credibility_minimum_matches := n if {
 	n >= 1
 } else := 1
 
-credibility_phrases := {p | some p in object.get(credibility_settings, "phrases", []); is_string(p); words(p) != " "} if {
+# credibility_phrases maps each usable phrase to its padded form " phrase ".
+# Phrases in the data are plain lower-case words separated by single spaces
+# (config_test.rego checks this), so they need no normalising per decision.
+credibility_phrases := {p: concat("", [" ", p, " "]) |
+	some p in object.get(credibility_settings, "phrases", [])
+	is_string(p)
+	trim_space(p) != ""
+} if {
 	is_array(object.get(credibility_settings, "phrases", []))
-} else := set()
+} else := {}
 
 # The free-text grounds that are read for credibility phrases.
 credibility_texts := [
@@ -31,14 +38,14 @@ credibility_texts := [
 	text(justification, "presumption_rebuttal"),
 ]
 
-# words puts a text in a form for whole-word matching: lower case, runs of
-# anything but letters and digits as one space, with a space at each end.
-words(t) := concat("", [" ", trim_space(regex.replace(lower(t), `[^a-z0-9]+`, " ")), " "])
+# credibility_words is all the grounds in one text for whole-word matching:
+# lower case, each run of anything but letters and digits as one space, with a
+# space at each end. One regex pass per decision keeps this rule cheap.
+credibility_words := concat("", [" ", trim_space(regex.replace(lower(concat(" ", credibility_texts)), `[^a-z0-9]+`, " ")), " "])
 
 credibility_phrases_found contains phrase if {
-	some phrase in credibility_phrases
-	some t in credibility_texts
-	contains(words(t), words(phrase))
+	some phrase, padded in credibility_phrases
+	contains(credibility_words, padded)
 }
 
 advice_codes contains "credibility_rationale" if {

@@ -38,5 +38,5 @@ test_credibility_rationale_threshold_from_data if {
 test_credibility_rationale_absent_when_data_missing if {
 	a := advice(with_relevance("Goes to credibility.")) with data.vir.config.credibility_advice as null
 	a == set()
-	authz.credibility_phrases == set() with data.vir.config.credibility_advice.phrases as "credibility"
+	authz.credibility_phrases == {} with data.vir.config.credibility_advice.phrases as "credibility"
 }

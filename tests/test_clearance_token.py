@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from sidecar.api import pb
+from sidecar.clearance_token import claims_for, public_jwk, sign
+
+
+def unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def parts(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
+    header, payload, signature = token.split(".")
+    signing_input = f"{header}.{payload}".encode()
+    return json.loads(unb64(header)), json.loads(unb64(payload)), unb64(signature), signing_input
+
+
+def test_claims_repeat_the_structured_clearance(allowed_request: pb.CheckRequest) -> None:
+    claims = claims_for(allowed_request.clearance)
+    assert claims == {
+        "jti": "CLR-2026-0441",
+        "authoriser_id": "CI-1107",
+        "authoriser_rank": "detective_chief_inspector",
+        "crime_reference": "43/12345/26",
+        "victim_id": "V-7f3a9c",
+        "categories": ["RECORD_CATEGORY_COUNSELLING"],
+        "iat": 1_768_208_400,
+        "nbf": 1_768_208_400,
+        "exp": 4_102_444_799,
+    }
+
+
+def test_es256_token_verifies_with_the_public_key(allowed_request: pb.CheckRequest) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    header, payload, signature, signing_input = parts(
+        sign(claims_for(allowed_request.clearance), key)
+    )
+    assert header == {"alg": "ES256", "typ": "JWT", "kid": public_jwk(key)["kid"]}
+    assert payload["jti"] == "CLR-2026-0441"
+    assert len(signature) == 64
+    der = encode_dss_signature(
+        int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    )
+    key.public_key().verify(der, signing_input, ec.ECDSA(hashes.SHA256()))
+
+
+def test_rs256_token_verifies_with_the_public_key(allowed_request: pb.CheckRequest) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    header, _, signature, signing_input = parts(sign(claims_for(allowed_request.clearance), key))
+    assert header["alg"] == "RS256"
+    key.public_key().verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_public_jwk_holds_no_private_part_and_a_stable_thumbprint() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    jwk = public_jwk(key)
+    assert set(jwk) == {"kty", "crv", "x", "y", "alg", "use", "kid"}
+    assert public_jwk(key)["kid"] == jwk["kid"]
+
+
+def test_other_curves_are_refused() -> None:
+    with pytest.raises(ValueError, match="P-256"):
+        public_jwk(ec.generate_private_key(ec.SECP384R1()))
