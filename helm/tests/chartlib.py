@@ -1,0 +1,162 @@
+"""Rendering the vir-sidecar chart with the real helm binary, and reading what it renders."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "helm" / "vir-sidecar"
+CI_VALUES = CHART / "ci"
+VARIANTS = ("pdp", "sidecar", "bundle", "tls")
+RELEASE = "vir"
+NAMESPACE = "authz"
+FULLNAME = "vir-vir-sidecar"
+# The cluster version the chart is rendered for and validated against: the
+# oldest the chart supports (native sidecar containers) and a recent one.
+KUBE_VERSIONS = ("1.29", "1.33", "1.37")
+SERVICE_MONITOR_API = "monitoring.coreos.com/v1/ServiceMonitor"
+
+Manifest = dict[str, Any]
+
+
+def helm_binary() -> Path:
+    """VIR_HELM_BINARY, else the project's pinned helm in .tools/bin."""
+    configured = os.environ.get("VIR_HELM_BINARY")
+    return Path(configured) if configured else ROOT / ".tools" / "bin" / "helm"
+
+
+def opa_binary() -> Path:
+    """VIR_OPA_BINARY, else the project's pinned opa in .tools/bin."""
+    configured = os.environ.get("VIR_OPA_BINARY")
+    return Path(configured) if configured else ROOT / ".tools" / "bin" / "opa"
+
+
+def require_binary(binary: Path, variable: str) -> Path:
+    """`binary` if it is an executable file; otherwise the test fails (it never skips)."""
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        pytest.fail(
+            f"no executable at {binary}: run `make tools`, or point {variable} at the binary",
+            pytrace=False,
+        )
+    return binary
+
+
+class HelmError(RuntimeError):
+    """helm exited non-zero; the message is its stderr."""
+
+
+@dataclass(frozen=True)
+class Helm:
+    binary: Path
+
+    def run(self, *args: str) -> str:
+        result = subprocess.run(
+            [str(self.binary), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        if result.returncode != 0:
+            raise HelmError(result.stderr.strip() or result.stdout.strip())
+        return result.stdout
+
+    def template(
+        self,
+        *,
+        values_files: Sequence[Path] = (),
+        set_values: Sequence[str] = (),
+        values: Sequence[Mapping[str, Any]] = (),
+        api_versions: Sequence[str] = (),
+        chart: Path = CHART,
+        kube_version: str = KUBE_VERSIONS[-1],
+    ) -> list[Manifest]:
+        args = ["template", RELEASE, str(chart), "--namespace", NAMESPACE]
+        args += ["--kube-version", f"{kube_version}.0"]
+        for path in values_files:
+            args += ["--values", str(path)]
+        for item in set_values:
+            args += ["--set", item]
+        for api in api_versions:
+            args += ["--api-versions", api]
+        with tempfile.TemporaryDirectory() as scratch:
+            for index, document in enumerate(values):
+                path = Path(scratch) / f"values-{index}.yaml"
+                path.write_text(yaml.safe_dump(dict(document)), encoding="utf-8")
+                args += ["--values", str(path)]
+            return parse_manifests(self.run(*args))
+
+    def variant(self, name: str, *extra: str, **kwargs: Any) -> list[Manifest]:
+        """Render the chart with ci/<name>-values.yaml and `--set` items `extra`."""
+        values_file = CI_VALUES / f"{name}-values.yaml"
+        return self.template(values_files=[values_file], set_values=extra, **kwargs)
+
+
+def parse_manifests(text: str) -> list[Manifest]:
+    return [
+        cast(Manifest, document)
+        for document in yaml.safe_load_all(text)
+        if isinstance(document, dict)
+    ]
+
+
+def find(manifests: Sequence[Manifest], kind: str, name: str | None = None) -> Manifest:
+    matches = [
+        m
+        for m in manifests
+        if m["kind"] == kind and (name is None or m["metadata"]["name"] == name)
+    ]
+    assert len(matches) == 1, f"expected one {kind} {name or ''}, found {len(matches)}"
+    return matches[0]
+
+
+def kinds(manifests: Sequence[Manifest]) -> list[str]:
+    return sorted(m["kind"] for m in manifests)
+
+
+def pod_specs(manifests: Sequence[Manifest]) -> Iterator[tuple[str, Manifest]]:
+    """(name, pod spec) of every pod template and bare pod."""
+    for m in manifests:
+        if m["kind"] == "Pod":
+            yield m["metadata"]["name"], m["spec"]
+        elif m["kind"] in {"StatefulSet", "Deployment", "DaemonSet", "Job"}:
+            yield m["metadata"]["name"], m["spec"]["template"]["spec"]
+
+
+def containers(pod_spec: Manifest) -> list[Manifest]:
+    """Init containers (native sidecars included), then containers."""
+    return [*pod_spec.get("initContainers", []), *pod_spec["containers"]]
+
+
+def container(pod_spec: Manifest, name: str) -> Manifest:
+    matches = [c for c in containers(pod_spec) if c["name"] == name]
+    assert len(matches) == 1, f"expected one container {name}, found {len(matches)}"
+    return matches[0]
+
+
+def statefulset_pod(manifests: Sequence[Manifest]) -> Manifest:
+    return cast(Manifest, find(manifests, "StatefulSet")["spec"]["template"]["spec"])
+
+
+def args_of(c: Manifest) -> list[str]:
+    return [str(a) for a in c.get("args", [])]
+
+
+def flag(c: Manifest, name: str) -> str | None:
+    """The value of `--name=value` (or `--name value`) in a container's args."""
+    args = args_of(c)
+    for index, arg in enumerate(args):
+        if arg.startswith(f"{name}="):
+            return arg.split("=", 1)[1]
+        if arg == name and index + 1 < len(args) and not args[index + 1].startswith("--"):
+            return args[index + 1]
+    return None

@@ -1,0 +1,217 @@
+"""A rendered pod, run as real processes: OPA and vir-sidecar with the arguments, files and
+probes the chart gives them, moved from the pod's paths and ports to a scratch directory
+and free loopback ports. What this cannot show is Kubernetes itself; everything the
+containers are told is exercised."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from chartlib import ROOT, Helm, Manifest, args_of, container, flag, statefulset_pod
+from cryptography.hazmat.primitives.asymmetric import ec
+from podlib import free_port, http_get, materialise_policies, run_opa, wait_for_status
+from testpki import SERVER_NAME, Pki
+
+from sidecar import policy_bundle
+
+AUDIT_KEY = "5a" * 32
+PROBE_SCRIPT = ROOT / "helm" / "vir-sidecar" / "files" / "grpc_health_probe.py"
+
+
+def _b64url(number: int, length: int) -> str:
+    return base64.urlsafe_b64encode(number.to_bytes(length, "big")).rstrip(b"=").decode()
+
+
+def _jwks() -> str:
+    public = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
+    key = {
+        "kty": "EC",
+        "crv": "P-256",
+        "kid": "test-force",
+        "use": "sig",
+        "x": _b64url(public.x, 32),
+        "y": _b64url(public.y, 32),
+    }
+    return json.dumps({"keys": [key]})
+
+
+@dataclass(frozen=True)
+class Pod:
+    """Where the pod's paths and ports landed on this machine."""
+
+    root: Path
+    grpc: str
+    metrics: str
+
+    def local(self, text: str) -> str:
+        for pod_path, here in (
+            ("/etc/vir-sidecar", self.root / "etc"),
+            ("/var/lib/vir-sidecar", self.root / "var"),
+            ("/policies", self.root / "policies"),
+        ):
+            text = text.replace(pod_path, str(here))
+        return text
+
+
+def _lay_out_files(manifests: list[Manifest], pod: Pod, pki: Pki | None) -> None:
+    """Put every Secret and ConfigMap file where the rendered mounts say."""
+    spec = statefulset_pod(manifests)
+    sidecar = container(spec, "vir-sidecar")
+    materialise_policies(manifests, "vir-sidecar", pod.root / "policies")
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    contents: dict[str, bytes] = {
+        "grpc_health_probe.py": (ROOT / "helm/vir-sidecar/files/grpc_health_probe.py").read_bytes(),
+    }
+    for mount in sidecar["volumeMounts"]:
+        volume = volumes.get(mount["name"], {})
+        source = volume.get("secret") or volume.get("configMap")
+        if source is None or mount["name"] == "policies":
+            continue
+        directory = Path(pod.local(mount["mountPath"]))
+        directory.mkdir(parents=True, exist_ok=True)
+        for item in source["items"]:
+            key = item["key"]
+            if mount["name"] == "audit-key":
+                data = AUDIT_KEY.encode()
+            elif mount["name"] == "clearance-keys":
+                data = _jwks().encode()
+            elif key in contents:
+                data = contents[key]
+            else:
+                assert pki is not None, f"no test material for {mount['name']}/{key}"
+                server = {"tls.crt": pki.server_cert, "tls.key": pki.server_key}
+                client = {"tls.crt": pki.client_cert, "tls.key": pki.client_key}
+                table = client if mount["name"] == "probe-client" else server
+                data = (table.get(key) or pki.ca).read_bytes()
+            (directory / item["path"]).write_bytes(data)
+
+
+def _localise_sidecar_args(args: list[str], pod: Pod, opa_api: str) -> list[str]:
+    localised = []
+    for arg in args:
+        if arg.startswith("--listen="):
+            arg = f"--listen={pod.grpc}"
+        elif arg.startswith("--metrics-listen="):
+            arg = f"--metrics-listen={pod.metrics}"
+        elif arg.startswith("--opa-url="):
+            assert arg == "--opa-url=http://127.0.0.1:8181"
+            arg = f"--opa-url={opa_api}"
+        localised.append(pod.local(arg))
+    return localised
+
+
+@contextlib.contextmanager
+def _run_sidecar(args: list[str]) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sidecar", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={"PATH": str(Path(sys.executable).parent), "HOME": "/nonexistent"},
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def _probe(probe: Manifest, pod: Pod) -> subprocess.CompletedProcess[str]:
+    """Run a rendered probe here. An exec probe's `python` is the image's venv Python; a
+    native gRPC probe asks the health service for "" in plaintext, as the kubelet does."""
+    if "grpc" in probe:
+        assert probe["grpc"] == {"port": 50051}
+        command = ["python", str(PROBE_SCRIPT), "--address", "127.0.0.1:50051"]
+    else:
+        command = probe["exec"]["command"]
+    assert command[0] == "python"
+    localised = [pod.local(part) for part in command[1:]]
+    index = localised.index("--address")
+    assert localised[index + 1] == "127.0.0.1:50051"
+    localised[index + 1] = pod.grpc
+    return subprocess.run(
+        [sys.executable, *localised], capture_output=True, text=True, check=False, timeout=30
+    )
+
+
+def _wait_for_probe(probe: Manifest, pod: Pod, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    result = _probe(probe, pod)
+    while result.returncode != 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        result = _probe(probe, pod)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("variant", ["pdp", "sidecar", "tls"])
+def test_rendered_pod_serves_checks(helm: Helm, opa: Path, pki: Pki, variant: str) -> None:
+    extra = ["tls.serverName=" + SERVER_NAME] if variant == "tls" else []
+    manifests = helm.variant(variant, *extra)
+    spec = statefulset_pod(manifests)
+    root = pki.ca.parent.parent / f"pod-{variant}"
+    pod = Pod(root, f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}")
+    _lay_out_files(manifests, pod, pki)
+    opa_args = args_of(container(spec, "opa"))
+    sidecar = container(spec, "vir-sidecar")
+    with run_opa(opa, opa_args, {"/policies": str(root / "policies")}) as (api, diagnostic):
+        # The kubelet's OPA startup probe, then vir-sidecar starts (native sidecar order).
+        assert wait_for_status(f"{diagnostic}/health?bundles", 200, 20)
+        with _run_sidecar(_localise_sidecar_args(args_of(sidecar), pod, api)) as process:
+            _wait_for_probe(sidecar["startupProbe"], pod, 30)
+            assert _probe(sidecar["readinessProbe"], pod).returncode == 0
+            assert _probe(sidecar["livenessProbe"], pod).returncode == 0
+
+            check = [sys.executable, "-m", "sidecar", "check", "--address", pod.grpc]
+            check += ["--request", str(ROOT / "examples" / "counselling-denied.json")]
+            if variant == "tls":
+                check += ["--tls-ca", str(pki.ca), "--server-name", SERVER_NAME]
+                check += ["--tls-cert", str(pki.client_cert), "--tls-key", str(pki.client_key)]
+            answer = subprocess.run(check, capture_output=True, text=True, check=False, timeout=30)
+            assert answer.returncode == 1, answer.stderr  # a deny
+            decision = json.loads(answer.stdout)
+            assert decision["allow"] is False
+            # The revision reported is the digest of the repository's policies.
+            assert decision["policy_revision"] == policy_bundle.revision(ROOT / "policies")
+
+            with urllib.request.urlopen(f"http://{pod.metrics}/metrics", timeout=5) as page:
+                assert b"vir_build" in page.read()
+
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=20) == 0
+        audit = root / "var" / "audit"
+        key_file = pod.local(flag(sidecar, "--audit-key-file") or "")
+        verify = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "sidecar",
+                "audit",
+                "verify",
+                "--key-file",
+                key_file,
+                str(audit),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+        assert http_get(f"{api}/health")[0] == 200

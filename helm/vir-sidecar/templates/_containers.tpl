@@ -1,0 +1,232 @@
+{{/*
+The containers of a vir-sidecar pod. OPA, and in sidecar mode vir-sidecar
+itself, are native sidecar containers (init containers with restartPolicy:
+Always): each starts only once the one before it passes its startup probe, and
+on shutdown each stops only after the containers that depend on it have
+exited, so vir-sidecar drains in-flight checks while OPA still answers.
+*/}}
+
+{{- define "vir-sidecar.opaContainer" -}}
+{{- $opa := .Values.opa }}
+- name: opa
+  image: {{ include "vir-sidecar.imageRef" (list $opa.image "") | quote }}
+  imagePullPolicy: {{ $opa.image.pullPolicy }}
+  restartPolicy: Always
+  args:
+    - run
+    - --server
+    # OPA's API is on loopback only: nothing outside the pod can query or change it.
+    - --addr={{ printf "127.0.0.1:%v" $opa.port }}
+    # Read-only /health and /metrics for the kubelet's probes; not in the
+    # Service, and the NetworkPolicy admits no one to it.
+    - --diagnostic-addr={{ printf ":%v" $opa.diagnosticPort }}
+    {{- if eq .Values.policy.source "bundle" }}
+    - --config-file=/etc/opa/config/opa-config.yaml
+    - --set-file=keys.{{ .Values.policy.bundle.keyId }}.key=/etc/opa/bundle-key/{{ .Values.policy.bundle.signingKeySecret.key }}
+    {{- else }}
+    - --bundle
+    - /policies
+    - --ignore=*_test.rego
+    - --ignore=scenarios
+    {{- end }}
+    - --skip-version-check
+    - --log-level={{ $opa.logLevel }}
+  ports:
+    - name: opa-health
+      containerPort: {{ $opa.diagnosticPort }}
+      protocol: TCP
+  startupProbe:
+    {{- include "vir-sidecar.opaProbe" (list . "startup") | trim | nindent 4 }}
+  readinessProbe:
+    {{- include "vir-sidecar.opaProbe" (list . "readiness") | trim | nindent 4 }}
+  livenessProbe:
+    {{- include "vir-sidecar.opaProbe" (list . "liveness") | trim | nindent 4 }}
+  resources:
+    {{- toYaml $opa.resources | nindent 4 }}
+  securityContext:
+    {{- include "vir-sidecar.containerSecurityContext" (list nil nil) | trim | nindent 4 }}
+  volumeMounts:
+    {{- if eq .Values.policy.source "bundle" }}
+    - name: opa-config
+      mountPath: /etc/opa/config
+      readOnly: true
+    - name: bundle-key
+      mountPath: /etc/opa/bundle-key
+      readOnly: true
+    {{- if .Values.policy.bundle.bearerTokenSecret.name }}
+    - name: bundle-token
+      mountPath: /etc/opa/bundle-token
+      readOnly: true
+    {{- end }}
+    {{- if .Values.policy.bundle.caSecret.name }}
+    - name: bundle-ca
+      mountPath: /etc/opa/bundle-ca
+      readOnly: true
+    {{- end }}
+    {{- else }}
+    {{- include "vir-sidecar.policyMounts" . | trim | nindent 4 }}
+    {{- end }}
+{{- end }}
+
+{{/*
+The policy files, each mounted at its path under /policies with subPath. A
+ConfigMap mounted as a directory also holds the kubelet's "..data" link and a
+timestamped directory; OPA and the sidecar's revision digest would both read
+those, so only the files themselves are mounted. Pods roll on any policy
+change (checksum/policies), so subPath's lack of live updates loses nothing.
+*/}}
+{{- define "vir-sidecar.policyMounts" -}}
+{{- range include "vir-sidecar.policyFiles" . | fromJsonArray }}
+- name: policies
+  mountPath: /policies/{{ .path }}
+  subPath: {{ .path }}
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "vir-sidecar.sidecarContainer" -}}
+{{- $v := .Values }}
+- name: vir-sidecar
+  image: {{ include "vir-sidecar.imageRef" (list $v.image .Chart.AppVersion) | quote }}
+  imagePullPolicy: {{ $v.image.pullPolicy }}
+  {{- if eq $v.mode "sidecar" }}
+  restartPolicy: Always
+  {{- end }}
+  args:
+    - serve
+    - --listen={{ include "vir-sidecar.grpcListen" . }}
+    - --metrics-listen={{ include "vir-sidecar.hostPort" (list $v.listenAddress $v.metrics.port) }}
+    - --opa-url=http://127.0.0.1:{{ $v.opa.port }}
+    {{- if eq $v.policy.source "bundle" }}
+    - --policy-revision={{ $v.policy.bundle.revision }}
+    {{- else }}
+    # The same files OPA loads, so the reported revision is their digest.
+    - --policy-dir=/policies
+    {{- end }}
+    - --opa-timeout={{ $v.sidecar.opaTimeout }}
+    - --audit-dir=/var/lib/vir-sidecar/audit
+    - --audit-key-file=/etc/vir-sidecar/audit-key/{{ $v.audit.keySecret.key }}
+    - {{ ternary "--audit-fsync" "--no-audit-fsync" $v.audit.fsync }}
+    - --audit-max-file-bytes={{ $v.audit.maxFileBytes | int64 }}
+    - --grace-period={{ $v.sidecar.gracePeriod }}
+    - --health-interval={{ $v.sidecar.healthInterval }}
+    - --max-message-bytes={{ $v.sidecar.maxMessageBytes | int64 }}
+    - --log-format={{ $v.sidecar.logFormat }}
+    - --log-level={{ $v.sidecar.logLevel }}
+    {{- if $v.tls.enabled }}
+    - --tls-cert=/etc/vir-sidecar/tls/tls.crt
+    - --tls-key=/etc/vir-sidecar/tls/tls.key
+    {{- if $v.tls.clientAuth.enabled }}
+    - --tls-client-ca=/etc/vir-sidecar/client-ca/{{ $v.tls.clientAuth.caKey }}
+    {{- end }}
+    {{- else if eq $v.mode "pdp" }}
+    - --insecure
+    {{- end }}
+    {{- if $v.clearance.keysSecret.name }}
+    - --clearance-keys=/etc/vir-sidecar/clearance/{{ $v.clearance.keysSecret.key }}
+    {{- end }}
+  ports:
+    {{- if eq $v.mode "pdp" }}
+    - name: grpc
+      containerPort: {{ $v.grpc.port }}
+      protocol: TCP
+    {{- end }}
+    - name: metrics
+      containerPort: {{ $v.metrics.port }}
+      protocol: TCP
+  startupProbe:
+    {{- include "vir-sidecar.sidecarProbe" (list . "startup") | trim | nindent 4 }}
+  readinessProbe:
+    {{- include "vir-sidecar.sidecarProbe" (list . "readiness") | trim | nindent 4 }}
+  livenessProbe:
+    {{- include "vir-sidecar.sidecarProbe" (list . "liveness") | trim | nindent 4 }}
+  resources:
+    {{- toYaml $v.sidecar.resources | nindent 4 }}
+  securityContext:
+    {{- include "vir-sidecar.containerSecurityContext" (list nil nil) | trim | nindent 4 }}
+  volumeMounts:
+    - name: audit
+      mountPath: /var/lib/vir-sidecar
+    - name: tmp
+      mountPath: /tmp
+    - name: probe
+      mountPath: /etc/vir-sidecar/probe
+      readOnly: true
+    - name: audit-key
+      mountPath: /etc/vir-sidecar/audit-key
+      readOnly: true
+    {{- if $v.clearance.keysSecret.name }}
+    - name: clearance-keys
+      mountPath: /etc/vir-sidecar/clearance
+      readOnly: true
+    {{- end }}
+    {{- if $v.tls.enabled }}
+    - name: tls
+      mountPath: /etc/vir-sidecar/tls
+      readOnly: true
+    {{- if $v.tls.clientAuth.enabled }}
+    - name: client-ca
+      mountPath: /etc/vir-sidecar/client-ca
+      readOnly: true
+    - name: probe-client
+      mountPath: /etc/vir-sidecar/probe-client
+      readOnly: true
+    {{- end }}
+    {{- end }}
+    {{- if eq $v.policy.source "configmap" }}
+    {{- include "vir-sidecar.policyMounts" . | trim | nindent 4 }}
+    {{- end }}
+{{- end }}
+
+{{- define "vir-sidecar.appContainer" -}}
+{{- $app := .Values.app }}
+- name: {{ $app.name }}
+  image: {{ include "vir-sidecar.imageRef" (list $app.image "") | quote }}
+  imagePullPolicy: {{ $app.image.pullPolicy }}
+  {{- with $app.command }}
+  command:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $app.args }}
+  args:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  env:
+    # Where your records system calls Check: vir-sidecar, in this pod only.
+    - name: VIR_SIDECAR_ADDRESS
+      value: {{ printf "127.0.0.1:%v" .Values.grpc.port | quote }}
+    {{- with $app.env }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- with $app.envFrom }}
+  envFrom:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $app.ports }}
+  ports:
+    {{- range . }}
+    - name: {{ .name }}
+      containerPort: {{ .containerPort }}
+      protocol: {{ .protocol | default "TCP" }}
+    {{- end }}
+  {{- end }}
+  {{- with $app.startupProbe }}
+  startupProbe:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $app.readinessProbe }}
+  readinessProbe:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $app.livenessProbe }}
+  livenessProbe:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  resources:
+    {{- toYaml $app.resources | nindent 4 }}
+  securityContext:
+    {{- include "vir-sidecar.containerSecurityContext" (list $app.securityContext.runAsUser $app.securityContext.runAsGroup) | trim | nindent 4 }}
+  volumeMounts:
+    - name: app-tmp
+      mountPath: /tmp
+{{- end }}
