@@ -113,6 +113,14 @@ chart-test: venv tools ## helm lint, rendered manifests against the Kubernetes s
 	scripts/sync-chart-policies.sh --check
 	VIR_HELM_BINARY=$(HELM) $(BIN)/pytest helm/tests -q
 
+.PHONY: bench
+bench: venv tools ## Latency, throughput and cost against direct OPA (under 3 min)
+	$(BIN)/python -m bench.run
+
+.PHONY: bench-quick
+bench-quick: venv tools ## The benchmark as a 30-second smoke test, no pass/fail on times
+	$(BIN)/python -m bench.run --quick
+
 .PHONY: fuzz
 fuzz: venv tools ## Property tests with ten times the examples, freshly randomised
 	VIR_PROPERTY_SCALE=10 VIR_PROPERTY_RANDOM=1 $(BIN)/pytest integration_tests/test_properties.py -q

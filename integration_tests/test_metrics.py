@@ -19,6 +19,7 @@ def counts(sidecar: Sidecar) -> dict[str, float]:
         "checks": sidecar.metric("vir_check_duration_seconds_count"),
         "opa": sidecar.metric("vir_opa_request_duration_seconds_count"),
         "audit": sidecar.metric("vir_audit_write_duration_seconds_count"),
+        "records": sidecar.metric("vir_audit_records_total"),
     }
 
 
@@ -42,7 +43,9 @@ def test_counters_move_by_exactly_the_checks_sent(sidecar: Sidecar) -> None:
         "checks": 6,
         "opa": 5,
         "audit": 6,
+        "records": 6,
     }
+    assert 1 <= sidecar.metric("vir_audit_fsyncs_total") <= after["records"]
     assert sidecar.metric("vir_checks_in_flight") == 0
     assert sidecar.metric("vir_build_info", policy_revision=sidecar.check(
         example_request()).policy_revision) == 1  # fmt: skip
@@ -61,6 +64,8 @@ def test_exposition_parses_and_follows_prometheus_naming(sidecar: Sidecar) -> No
         "vir_opa_request_duration_seconds": "histogram",
         "vir_audit_write_duration_seconds": "histogram",
         "vir_checks_in_flight": "gauge",
+        "vir_audit_records": "counter",
+        "vir_audit_fsyncs": "counter",
         "vir_build_info": "gauge",  # an info metric is exposed as a gauge of 1
     }
     for name, kind in expected_types.items():

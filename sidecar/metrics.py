@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, start_http_server
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from sidecar import __version__
 
@@ -27,6 +31,35 @@ LATENCY_BUCKETS = (
 )
 
 
+class AuditCounts(Protocol):
+    """What the audit trail counts about its own writes."""
+
+    @property
+    def records_written(self) -> int: ...
+
+    @property
+    def fsyncs(self) -> int: ...
+
+
+class AuditCollector(Collector):
+    """Exports the trail's own counters, so fsyncs per record can be watched."""
+
+    def __init__(self, audit: AuditCounts) -> None:
+        self._audit = audit
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            "vir_audit_records",
+            "Audit records written and synced.",
+            value=self._audit.records_written,
+        )
+        yield CounterMetricFamily(
+            "vir_audit_fsyncs",
+            "fsync calls on the audit trail; concurrent checks share one (group commit).",
+            value=self._audit.fsyncs,
+        )
+
+
 @dataclass(frozen=True)
 class Metrics:
     """Every metric the sidecar exports, registered in one registry."""
@@ -41,6 +74,9 @@ class Metrics:
     audit_failures: Counter
     checks_in_flight: Gauge
     build: Info
+
+    def watch_audit(self, audit: AuditCounts) -> None:
+        self.registry.register(AuditCollector(audit))
 
     def set_policy_revision(self, revision: str) -> None:
         self.build.info({"version": __version__, "policy_revision": revision})

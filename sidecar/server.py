@@ -124,6 +124,7 @@ async def serve(config: Config) -> None:
             max_file_bytes=config.audit_max_file_bytes,
         )
         cleanup.push_async_callback(audit.aclose)
+        metrics.watch_audit(audit)
         reporter = HealthReporter()
         await reporter.set_serving(False, "starting")
         engine = OpaEngine(config.opa_url or "http://127.0.0.1:1")
