@@ -151,7 +151,9 @@ def run(quick: bool, out: Path) -> dict[str, Any]:
             target = start()
             try:
                 print(f"[bench] {name}: open loop 200/s for {seconds:.0f}s", file=sys.stderr)
-                entry = {"open_200": drive(target, requests, "open", rate=200, duration=seconds)}
+                entry: dict[str, Any] = {
+                    "open_200": drive(target, requests, "open", rate=200, duration=seconds)
+                }
                 durable = name == "sidecar_durable"
                 count = leak_marks[-1] if durable and leak_marks else None
                 print(f"[bench] {name}: closed loop, 32 callers", file=sys.stderr)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import grpc
 import structlog
+import uvloop
 from grpc_health.v1 import health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -203,7 +204,7 @@ async def _wait_for_stop_signal() -> None:
 
 def run(config: Config) -> int:
     try:
-        asyncio.run(serve(config))
+        uvloop.run(serve(config))
     except (
         StartupError,
         AuditError,
