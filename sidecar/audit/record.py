@@ -20,7 +20,10 @@ OUTCOMES = frozenset({"allow", "deny", "invalid", "error"})
 # make records arbitrarily large; request_digest still covers the full request.
 MAX_IDENTIFIER_CHARS = 256
 REDACTED_ERROR = "redacted:not_a_machine_code"
-_ERROR_PATTERN = re.compile(r"[a-z0-9_.:\-]{1,128}")
+MAX_ERROR_CHARS = 128
+# Lower-case words joined by _ . : -, and list indexes of at most three digits such as
+# "invalid_argument:clearance.categories[1]"; nothing else can carry free text.
+_ERROR_PATTERN = re.compile(r"(?:[a-z0-9_.:\-]|\[[0-9]{1,3}\])+")
 _CATEGORY_PREFIX = "RECORD_CATEGORY_"
 
 
@@ -118,4 +121,6 @@ def _identifier(value: str | None) -> str | None:
 def _machine_code(error: str | None) -> str | None:
     if error is None:
         return None
-    return error if _ERROR_PATTERN.fullmatch(error) else REDACTED_ERROR
+    if len(error) <= MAX_ERROR_CHARS and _ERROR_PATTERN.fullmatch(error):
+        return error
+    return REDACTED_ERROR

@@ -133,9 +133,36 @@ def test_free_text_in_error_is_replaced() -> None:
     assert record["error"] == REDACTED_ERROR
 
 
-@pytest.mark.parametrize("error", ["opa_unavailable", "invalid_argument:record.category"])
+@pytest.mark.parametrize(
+    "error",
+    [
+        "opa_unavailable",
+        "invalid_argument:record.category",
+        "invalid_argument:clearance.categories[1]",
+        "invalid_argument:clearance.categories[15]",
+        "invalid_argument:undecodable",
+        "a" * 128,
+    ],
+)
 def test_machine_error_codes_are_kept(error: str) -> None:
     assert build(None, outcome="error", error=error)["error"] == error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "invalid_argument:clearance.categories[victim]",
+        "invalid_argument:clearance.categories[1234]",
+        "invalid_argument:clearance.categories[]",
+        "invalid_argument:clearance.categories[1",
+        "invalid_argument:clearance.categories 1]",
+        "a[1] V-7f3a9c",
+        "a" * 129,
+        "",
+    ],
+)
+def test_error_codes_with_anything_but_short_numeric_indexes_are_replaced(error: str) -> None:
+    assert build(None, outcome="error", error=error)["error"] == REDACTED_ERROR
 
 
 def test_long_identifiers_are_cut() -> None:
