@@ -123,6 +123,7 @@ async def serve(config: Config) -> None:
             key,
             fsync=config.audit_fsync,
             max_file_bytes=config.audit_max_file_bytes,
+            accept_damaged_tail=config.audit_accept_damaged_tail,
         )
         cleanup.push_async_callback(audit.aclose)
         metrics.watch_audit(audit)
