@@ -271,10 +271,10 @@ def audit_records(audit_dir: Path) -> list[dict[str, object]]:
     return records
 
 
-def verify_trail(*paths: Path) -> subprocess.CompletedProcess[str]:
-    """`vir-sidecar audit verify` on the given paths, keyed with the test audit key."""
+def verify_trail(*arguments: Path | str) -> subprocess.CompletedProcess[str]:
+    """`vir-sidecar audit verify` with the given paths and options, keyed with the test key."""
     return subprocess.run(
-        [sys.executable, "-m", "sidecar", "audit", "verify", *map(str, paths)],
+        [sys.executable, "-m", "sidecar", "audit", "verify", *map(str, arguments)],
         capture_output=True,
         text=True,
         cwd=ROOT,

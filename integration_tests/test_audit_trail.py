@@ -96,7 +96,8 @@ def test_kill_9_under_load_loses_no_answered_decision(tmp_path: Path) -> None:
     missing = [d for d in received if d not in recorded]
     assert len(received) >= 600
     assert missing == []
-    result = verify_trail(sidecar.audit_dir)
+    # A kill can tear the last write; recovery quarantines it, and verify accepts only that.
+    result = verify_trail(sidecar.audit_dir, "--accept-quarantined")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -154,3 +155,79 @@ def test_full_audit_disk_refuses_checks_then_recovers(tmp_path: Path, small_disk
     assert outcomes == ["allow"] * (answered_while_full + 2)
     result = verify_trail(small_disk / "audit")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_prefix_injected_allow_in_a_real_trail_fails_verify(sidecar: Sidecar) -> None:
+    sidecar.check(example_request("counselling-denied"))
+    sidecar.check(example_request())
+    sidecar.stop()
+    (active,) = sorted(sidecar.audit_dir.glob("audit-*.jsonl"))
+    lines = active.read_bytes().splitlines(keepends=True)
+    assert b'"outcome":"deny"' in lines[0]
+    lines[0] = b'{"outcome":"allow","codes":[],' + lines[0][1:]
+    active.write_bytes(b"".join(lines))
+
+    result = verify_trail(sidecar.audit_dir)
+
+    assert result.returncode == 1, result.stdout
+    assert f"{active}:1: not the bytes that were sealed" in result.stdout
+
+
+def test_edited_final_record_stops_restart_until_an_operator_accepts_it(tmp_path: Path) -> None:
+    sidecar = Sidecar(tmp_path).start()
+    sidecar.check(example_request())
+    denied = sidecar.check(example_request("counselling-denied"))
+    sidecar.stop()
+    (active,) = sorted(sidecar.audit_dir.glob("audit-*.jsonl"))
+    lines = active.read_bytes().splitlines(keepends=True)
+    lines[-1] = lines[-1].replace(b'"outcome":"deny"', b'"outcome":"allow"')
+    active.write_bytes(b"".join(lines))
+    edited = active.read_bytes()
+
+    sidecar.start(wait_serving=False)
+    assert sidecar.process is not None
+    assert sidecar.process.wait(30) == 1
+    failures = [line for line in sidecar.log_lines() if line.get("event") == "startup_failed"]
+    assert "--audit-accept-damaged-tail" in str(failures[-1]["error"])
+    assert active.read_bytes() == edited
+    assert list(sidecar.audit_dir.glob("*.quarantine-*")) == []
+    sidecar.stop()
+
+    sidecar.extra_args = ["--audit-accept-damaged-tail"]
+    sidecar.start()
+    sidecar.check(example_request())
+    sidecar.stop()
+
+    records = audit_records(sidecar.audit_dir)
+    assert [(r["seq"], r["outcome"], r["error"]) for r in records] == [
+        (1, "allow", None),
+        (2, "error", "audit_damaged_record_accepted"),
+        (3, "allow", None),
+    ]
+    assert denied.decision_id not in {r["decision_id"] for r in records}
+    (quarantine,) = sidecar.audit_dir.glob("*.quarantine-*")
+    assert denied.decision_id.encode() in quarantine.read_bytes()
+    whole = verify_trail(sidecar.audit_dir)
+    assert whole.returncode == 1, whole.stdout
+    assert "complete record" in whole.stdout
+    chain = verify_trail(active)
+    assert chain.returncode == 0, chain.stdout + chain.stderr
+
+
+def test_torn_tail_after_kill_is_a_finding_until_accepted(tmp_path: Path) -> None:
+    sidecar = Sidecar(tmp_path).start()
+    sidecar.check(example_request())
+    sidecar.signal(signal.SIGKILL)
+    assert sidecar.process is not None
+    sidecar.process.wait(10)
+    (active,) = sorted(sidecar.audit_dir.glob("audit-*.jsonl"))
+    with active.open("ab") as file:
+        file.write(b'{"authoriser_id":"CI-1107","cal')
+    sidecar.stop()
+    sidecar.start()
+    sidecar.stop()
+
+    assert len(list(sidecar.audit_dir.glob("*.quarantine-*"))) == 1
+    assert verify_trail(sidecar.audit_dir).returncode == 1
+    accepted = verify_trail(sidecar.audit_dir, "--accept-quarantined")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr

@@ -59,7 +59,8 @@ def test_oversize_message_is_refused_and_the_sidecar_stays_up(sidecar: Sidecar) 
     request.justification.necessity = "x" * 300_000
     with pytest.raises(grpc.RpcError) as error:
         sidecar.check(request)
-    assert error.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "larger than 262144 bytes" in error.value.details()
     assert sidecar.check(example_request()).allow is True
 
 

@@ -77,6 +77,7 @@ class Config:
     audit_key_file: Path | None = None
     audit_fsync: bool = True
     audit_max_file_bytes: int = 64 * 1024 * 1024
+    audit_accept_damaged_tail: bool = False
     grace_period: float = 10.0
     health_interval: float = 1.0
     max_message_bytes: int = 256 * 1024
@@ -145,6 +146,14 @@ OPTIONS: tuple[Option, ...] = (
         "rotate the audit file after this many bytes",
         parse=_parse_positive_int,
         default=_DEFAULTS.audit_max_file_bytes,
+    ),
+    Option(
+        "audit_accept_damaged_tail",
+        "an operator's acknowledgement: set aside a complete final audit record that fails"
+        " verification (tampering, not a crash) and carry on; written into the trail",
+        parse=_parse_bool,
+        default=False,
+        is_flag=True,
     ),
     Option(
         "grace_period",

@@ -15,7 +15,7 @@ from grpc_health.v1 import health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from sidecar import policy_bundle
-from sidecar.api import SERVICE_NAME, pb_grpc
+from sidecar.api import SERVICE_NAME
 from sidecar.audit import AuditError, AuditTrail, Pseudonymiser, create_dev_key, load_audit_key
 from sidecar.clearance_keys import ClearanceKeys, ClearanceKeysError
 from sidecar.config import Config
@@ -23,7 +23,7 @@ from sidecar.health import HealthReporter
 from sidecar.metrics import create_metrics, serve_metrics
 from sidecar.opa_engine import OpaEngine
 from sidecar.opa_process import OpaStartError, OpaSupervisor, find_binary
-from sidecar.service import CheckService, PolicyState
+from sidecar.service import CheckService, PolicyState, add_to_server, transport_limit
 
 log = structlog.get_logger("vir.server")
 
@@ -123,6 +123,7 @@ async def serve(config: Config) -> None:
             key,
             fsync=config.audit_fsync,
             max_file_bytes=config.audit_max_file_bytes,
+            accept_damaged_tail=config.audit_accept_damaged_tail,
         )
         cleanup.push_async_callback(audit.aclose)
         metrics.watch_audit(audit)
@@ -137,9 +138,9 @@ async def serve(config: Config) -> None:
             metrics.set_policy_revision(revision)
 
         server = grpc.aio.server(
-            options=[("grpc.max_receive_message_length", config.max_message_bytes)]
+            options=[("grpc.max_receive_message_length", transport_limit(config.max_message_bytes))]
         )
-        pb_grpc.add_AuthorizationServiceServicer_to_server(
+        add_to_server(
             CheckService(
                 engine=engine,
                 audit=audit,
@@ -149,6 +150,7 @@ async def serve(config: Config) -> None:
                 opa_timeout=config.opa_timeout,
                 on_audit_failure=lambda: reporter.mark_down("audit write failed"),
                 clearance_keys=clearance_keys,
+                max_message_bytes=config.max_message_bytes,
             ),
             server,
         )

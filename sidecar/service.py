@@ -16,8 +16,9 @@ from typing import Any
 
 import grpc
 import structlog
+from google.protobuf.message import DecodeError
 
-from sidecar.api import pb, pb_grpc
+from sidecar.api import SERVICE_NAME, pb, pb_grpc
 from sidecar.audit import AuditTrail, AuditWriteError, Pseudonymiser, build_record
 from sidecar.caller import caller_identity
 from sidecar.clearance_keys import ClearanceKeys
@@ -31,6 +32,11 @@ log = structlog.get_logger("vir.check")
 
 # Time kept back from the caller's deadline to write the audit record and answer.
 DEADLINE_MARGIN_SECONDS = 0.005
+
+# gRPC itself reads requests up to this many times --max-message-bytes, so that the sidecar
+# can refuse and audit an oversize request; beyond it gRPC refuses before any handler runs.
+TRANSPORT_LIMIT_FACTOR = 4
+DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024
 
 
 @dataclass
@@ -53,8 +59,10 @@ class Verdict:
     opa_seconds: float = 0.0
 
 
-def category_label(request: pb.CheckRequest) -> str:
+def category_label(request: pb.CheckRequest | None) -> str:
     """A bounded label for the record category: its enum name without prefix, lower case."""
+    if request is None:
+        return "unknown"
     value = pb.RecordCategory.DESCRIPTOR.values_by_number.get(request.record.category)
     if value is None:
         return "unknown"
@@ -73,7 +81,9 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
         opa_timeout: float,
         on_audit_failure: Callable[[], None],
         clearance_keys: ClearanceKeys | None = None,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     ) -> None:
+        self._max_message_bytes = max_message_bytes
         self._clearance_keys = clearance_keys
         self._engine = engine
         self._audit = audit
@@ -87,6 +97,39 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
     async def Check(
         self, request: pb.CheckRequest, context: grpc.aio.ServicerContext
     ) -> pb.CheckResponse:
+        return await self._answer(request, None, context)
+
+    async def CheckBytes(self, data: bytes, context: grpc.aio.ServicerContext) -> pb.CheckResponse:
+        """Check as served (see add_to_server): the sidecar decodes the request itself, so
+        that an oversize or undecodable request is refused, audited, counted and logged too.
+        """
+        if len(data) > self._max_message_bytes:
+            refusal = Verdict(
+                "invalid",
+                status=grpc.StatusCode.INVALID_ARGUMENT,
+                detail=f"request is larger than {self._max_message_bytes} bytes",
+                error="invalid_argument:too_large",
+            )
+            return await self._answer(None, refusal, context)
+        try:
+            request = pb.CheckRequest.FromString(data)
+        except DecodeError:
+            refusal = Verdict(
+                "invalid",
+                status=grpc.StatusCode.INVALID_ARGUMENT,
+                detail="request is not a well-formed vir.authz.v1.CheckRequest",
+                error="invalid_argument:undecodable",
+            )
+            return await self._answer(None, refusal, context)
+        return await self._answer(request, None, context)
+
+    async def _answer(
+        self,
+        request: pb.CheckRequest | None,
+        refusal: Verdict | None,
+        context: grpc.aio.ServicerContext,
+    ) -> pb.CheckResponse:
+        """Decide `request` unless already refused, audit the verdict, then answer."""
         started = time.perf_counter()
         decision_id = str(uuid.uuid4())
         now = datetime.now(UTC)
@@ -94,7 +137,11 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
         self._metrics.checks_in_flight.inc()
         try:
             try:
-                verdict = await self._decide(request, context, decision_id, now, caller)
+                if refusal is None:
+                    assert request is not None
+                    verdict = await self._decide(request, context, decision_id, now, caller)
+                else:
+                    verdict = refusal
             except asyncio.CancelledError:
                 # The caller went away mid-evaluation: the attempt is still recorded.
                 verdict = Verdict("error", error="cancelled")
@@ -193,7 +240,7 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
     async def _record(
         self,
         verdict: Verdict,
-        request: pb.CheckRequest,
+        request: pb.CheckRequest | None,
         decision_id: str,
         now: datetime,
         caller: str | None,
@@ -219,7 +266,7 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
     def _observe(
         self,
         verdict: Verdict,
-        request: pb.CheckRequest,
+        request: pb.CheckRequest | None,
         decision_id: str,
         started: float,
         audit_seconds: float,
@@ -234,7 +281,7 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
         log.info(
             "check",
             decision_id=decision_id,
-            request_id=request.request_id[:128],
+            request_id=request.request_id[:128] if request is not None else None,
             caller=caller,
             outcome=verdict.outcome,
             category=category,
@@ -244,3 +291,26 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
             opa_ms=round(verdict.opa_seconds * 1000, 3),
             audit_ms=round(audit_seconds * 1000, 3),
         )
+
+
+def add_to_server(service: CheckService, server: grpc.aio.Server) -> None:
+    """Serve `service` as vir.authz.v1.AuthorizationService, handing Check the raw bytes.
+
+    The same registration as the generated add_AuthorizationServiceServicer_to_server, but
+    without a request deserializer: gRPC would otherwise answer an undecodable request
+    itself, with UNKNOWN and no audit record.
+    """
+    handlers = {
+        "Check": grpc.unary_unary_rpc_method_handler(
+            service.CheckBytes,
+            request_deserializer=None,
+            response_serializer=pb.CheckResponse.SerializeToString,
+        )
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))
+    server.add_registered_method_handlers(SERVICE_NAME, handlers)
+
+
+def transport_limit(max_message_bytes: int) -> int:
+    """The grpc.max_receive_message_length to set for a sidecar limit of `max_message_bytes`."""
+    return TRANSPORT_LIMIT_FACTOR * max_message_bytes

@@ -8,6 +8,7 @@ record, unknown enum numbers, and oversize or out-of-range values.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from google.protobuf.descriptor import FieldDescriptor
@@ -37,6 +38,25 @@ TEXT_FIELDS = frozenset(
     }
 )
 
+# Identifiers must be what they look like: the policy compares them and the audit trail
+# pseudonymises them, so both must see the same characters. Paths from the CheckRequest.
+IDENTIFIER_FIELDS: tuple[str, ...] = (
+    "request_id",
+    "requester.id",
+    "record.id",
+    "record.victim_id",
+    "clearance.id",
+    "clearance.authoriser_id",
+    "clearance.victim_id",
+    "investigation.crime_reference",
+    "clearance.crime_reference",
+)
+
+# Control (Cc) and format (Cf: zero-width, bidi marks, BOM) characters, private-use and
+# surrogate code points, line and paragraph separators, and every space but U+0020 (Zs).
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Zl", "Zp", "Zs"})
+_PLAIN_SPACE = " "
+
 # 2000-01-01T00:00:00Z and 2101-01-01T00:00:00Z: timestamps must fall in years 2000-2100.
 EARLIEST_SECONDS = 946_684_800
 LATEST_SECONDS = 4_133_980_800
@@ -64,8 +84,33 @@ def validate(request: pb.CheckRequest) -> None:
         if not value.strip():
             raise InvalidRequest(path, "is required")
     _check_message(request, prefix="")
+    for path in IDENTIFIER_FIELDS:
+        _check_identifier(path, _field_value(request, path))
     if request.record.category == pb.RECORD_CATEGORY_UNSPECIFIED:
         raise InvalidRequest("record.category", "is required")
+
+
+def _field_value(message: Message, path: str) -> str:
+    value: object = message
+    for name in path.split("."):
+        value = getattr(value, name)
+    assert isinstance(value, str)
+    return value
+
+
+def _check_identifier(path: str, value: str) -> None:
+    """An empty identifier is for the policy to judge; a present one must be plain text."""
+    if not value:
+        return
+    if value[0].isspace() or value[-1].isspace():
+        raise InvalidRequest(path, "has leading or trailing whitespace")
+    for character in value:
+        if character != _PLAIN_SPACE and unicodedata.category(character) in _HIDDEN_CATEGORIES:
+            raise InvalidRequest(
+                path, f"contains an invisible or control character (U+{ord(character):04X})"
+            )
+    if not any(character.isalnum() for character in value):
+        raise InvalidRequest(path, "has no letter or digit")
 
 
 def _check_message(message: Message, prefix: str) -> None:

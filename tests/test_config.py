@@ -45,6 +45,13 @@ def test_dev_flag() -> None:
     assert parse().dev is False
 
 
+def test_accepting_a_damaged_audit_tail_is_off_unless_asked_for() -> None:
+    assert parse().audit_accept_damaged_tail is False
+    assert parse("--audit-accept-damaged-tail").audit_accept_damaged_tail is True
+    env = {"VIR_AUDIT_ACCEPT_DAMAGED_TAIL": "true"}
+    assert parse(env=env).audit_accept_damaged_tail is True
+
+
 @pytest.mark.parametrize(
     ("argv", "env", "names"),
     [

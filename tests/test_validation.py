@@ -6,6 +6,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sidecar.api import pb
 from sidecar.validation import (
     ID_MAX_CHARS,
+    IDENTIFIER_FIELDS,
     REPEATED_MAX_ITEMS,
     TEXT_MAX_CHARS,
     InvalidRequest,
@@ -131,3 +132,119 @@ def test_timestamp_at_the_edges_of_the_range_is_accepted(
 
 def test_error_text_names_field_and_problem() -> None:
     assert str(InvalidRequest("record.category", "is required")) == "record.category: is required"
+
+
+# --- identifiers are what they look like ---------------------------------------------
+
+# One bad character of each class, put inside an otherwise good identifier.
+HIDDEN_CHARACTERS = {
+    "nul": "\x00",
+    "tab": "\t",
+    "newline": "\n",
+    "delete": "\x7f",
+    "c1_control": "\x85",
+    "zero_width_space": "\u200b",
+    "zero_width_joiner": "\u200d",
+    "nbsp": "\u00a0",
+    "left_to_right_mark": "\u200e",
+    "right_to_left_mark": "\u200f",
+    "left_to_right_embedding": "\u202a",
+    "right_to_left_override": "\u202e",
+    "left_to_right_isolate": "\u2066",
+    "pop_directional_isolate": "\u2069",
+    "byte_order_mark": "\ufeff",
+    "soft_hyphen": "\u00ad",
+    "line_separator": "\u2028",
+    "paragraph_separator": "\u2029",
+    "em_space": "\u2003",
+    "ideographic_space": "\u3000",
+    "private_use": "\ue000",
+}
+
+
+def set_path(request: pb.CheckRequest, path: str, value: str) -> None:
+    *parents, name = path.split(".")
+    holder: object = request
+    for parent in parents:
+        holder = getattr(holder, parent)
+    setattr(holder, name, value)
+
+
+def test_identifier_fields_are_the_ones_the_policy_compares_or_the_trail_keeps() -> None:
+    assert set(IDENTIFIER_FIELDS) >= {
+        "request_id",
+        "requester.id",
+        "record.id",
+        "record.victim_id",
+        "clearance.id",
+        "clearance.authoriser_id",
+        "clearance.victim_id",
+        "investigation.crime_reference",
+        "clearance.crime_reference",
+    }
+
+
+@pytest.mark.parametrize("path", IDENTIFIER_FIELDS)
+@pytest.mark.parametrize("where", ["start", "middle", "end"])
+@pytest.mark.parametrize("character", HIDDEN_CHARACTERS.values(), ids=HIDDEN_CHARACTERS.keys())
+def test_identifier_with_a_hidden_character_is_rejected_naming_the_field(
+    allowed_request: pb.CheckRequest, path: str, where: str, character: str
+) -> None:
+    good = "V-7f3a9c"
+    value = {
+        "start": character + good,
+        "middle": good[:2] + character + good[2:],
+        "end": good + character,
+    }[where]
+    set_path(allowed_request, path, value)
+    with pytest.raises(InvalidRequest) as error:
+        validate(allowed_request)
+    assert field_of(error) == path
+
+
+@pytest.mark.parametrize("path", IDENTIFIER_FIELDS)
+@pytest.mark.parametrize("value", ["V-7f3a9c ", " V-7f3a9c", "\tV-7f3a9c", "V-7f3a9c\u00a0"])
+def test_identifier_with_surrounding_whitespace_is_rejected(
+    allowed_request: pb.CheckRequest, path: str, value: str
+) -> None:
+    set_path(allowed_request, path, value)
+    with pytest.raises(InvalidRequest) as error:
+        validate(allowed_request)
+    assert field_of(error) == path
+    assert "whitespace" in str(error.value) or "invisible" in str(error.value)
+
+
+@pytest.mark.parametrize("path", IDENTIFIER_FIELDS)
+@pytest.mark.parametrize("value", ["-", "--/--", "_", ".", "#", "-\u0301"])
+def test_identifier_without_a_letter_or_digit_is_rejected(
+    allowed_request: pb.CheckRequest, path: str, value: str
+) -> None:
+    set_path(allowed_request, path, value)
+    with pytest.raises(InvalidRequest) as error:
+        validate(allowed_request)
+    assert field_of(error) == path
+    assert "no letter or digit" in str(error.value)
+
+
+@pytest.mark.parametrize("path", IDENTIFIER_FIELDS)
+@pytest.mark.parametrize("value", ["V-7f3a9c", "43/12345/26", "CI 1107", "Ø-1", "7", "Zoë-Ünal"])
+def test_plain_identifier_is_accepted(
+    allowed_request: pb.CheckRequest, path: str, value: str
+) -> None:
+    set_path(allowed_request, path, value)
+    validate(allowed_request)
+
+
+OPTIONAL_IDENTIFIERS = [
+    path
+    for path in IDENTIFIER_FIELDS
+    if path not in {"request_id", "requester.id", "record.victim_id"}
+]
+
+
+@pytest.mark.parametrize("path", OPTIONAL_IDENTIFIERS)
+def test_empty_optional_identifier_stays_for_the_policy_to_judge(
+    allowed_request: pb.CheckRequest, path: str
+) -> None:
+    set_path(allowed_request, path, "")
+    validate(allowed_request)

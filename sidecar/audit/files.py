@@ -41,6 +41,13 @@ def is_quarantine_file(path: Path) -> bool:
     return QUARANTINE_MARKER in path.name
 
 
+def list_quarantine_files(directory: Path) -> list[Path]:
+    """The quarantine files in `directory`, by name."""
+    return sorted(
+        path for path in directory.iterdir() if is_quarantine_file(path) and path.is_file()
+    )
+
+
 def quarantine_path(active: Path, now: datetime) -> Path:
     """A new name beside `active` for bytes moved out of it."""
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")

@@ -7,6 +7,7 @@ the request (justification, information sought, offence, line of enquiry).
 
 import hashlib
 import re
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -20,7 +21,13 @@ OUTCOMES = frozenset({"allow", "deny", "invalid", "error"})
 # make records arbitrarily large; request_digest still covers the full request.
 MAX_IDENTIFIER_CHARS = 256
 REDACTED_ERROR = "redacted:not_a_machine_code"
-_ERROR_PATTERN = re.compile(r"[a-z0-9_.:\-]{1,128}")
+# The error code of the record written when an operator lets the sidecar set aside a
+# complete final record that failed verification (--audit-accept-damaged-tail).
+DAMAGED_RECORD_ACCEPTED = "audit_damaged_record_accepted"
+MAX_ERROR_CHARS = 128
+# Lower-case words joined by _ . : -, and list indexes of at most three digits such as
+# "invalid_argument:clearance.categories[1]"; nothing else can carry free text.
+_ERROR_PATTERN = re.compile(r"(?:[a-z0-9_.:\-]|\[[0-9]{1,3}\])+")
 _CATEGORY_PREFIX = "RECORD_CATEGORY_"
 
 
@@ -33,7 +40,7 @@ def build_record(
     caller: str | None,
     policy_revision: str,
     time: datetime,
-    pseudonymiser: Pseudonymiser,
+    pseudonymiser: Pseudonymiser | None,
     error: str | None = None,
 ) -> dict[str, object]:
     """Return the fields of the audit record; the trail adds seq, prev_mac and mac.
@@ -64,6 +71,8 @@ def build_record(
         "request_digest": None,
     }
     if request is not None:
+        if pseudonymiser is None:
+            raise ValueError("a record of a request needs a pseudonymiser")
         record.update(
             request_id=_identifier(request.request_id),
             requester_id=_identifier(request.requester.id),
@@ -75,6 +84,25 @@ def build_record(
             request_digest=request_digest(request),
         )
     return record
+
+
+def damaged_record_accepted_record(time: datetime) -> dict[str, object]:
+    """The record of an operator's acknowledgement that a damaged final record was set aside.
+
+    It takes the seq of the record set aside, has outcome "error" and no request, and is not
+    a decision: no caller was answered with its decision_id.
+    """
+    return build_record(
+        decision_id=str(uuid.uuid4()),
+        request=None,
+        outcome="error",
+        codes=[],
+        caller=None,
+        policy_revision="none",
+        time=time,
+        pseudonymiser=None,
+        error=DAMAGED_RECORD_ACCEPTED,
+    )
 
 
 def format_time(time: datetime) -> str:
@@ -118,4 +146,6 @@ def _identifier(value: str | None) -> str | None:
 def _machine_code(error: str | None) -> str | None:
     if error is None:
         return None
-    return error if _ERROR_PATTERN.fullmatch(error) else REDACTED_ERROR
+    if len(error) <= MAX_ERROR_CHARS and _ERROR_PATTERN.fullmatch(error):
+        return error
+    return REDACTED_ERROR

@@ -1,10 +1,15 @@
 """Reopening a trail after a crash: find where the chain ends and set aside a torn tail.
 
-A batch is acknowledged only after its write and fsync complete, so bytes after the last
-complete, verifiable record of the active file were never acknowledged. They are moved to a
-quarantine file beside it (never dropped), the active file is cut back to the last good line,
-and the chain continues from the last good record. Only the final line may be damaged: any
-more than that, or a key that does not verify the trail, needs an operator.
+A batch is acknowledged only after its write and fsync complete, so a torn write (a final line
+without its newline, or one that is not JSON at all) was never acknowledged. It is moved to a
+quarantine file beside the active file (never dropped), the active file is cut back to the
+last good line, and the chain continues from the last good record.
+
+A complete final record that parses but does not verify is not what a crash leaves: its
+decision may have been answered, and the record was altered since. Recovery refuses it unless
+an operator acknowledges it (`accept_damaged_tail`); then it is quarantined like a torn tail
+and the report says so, for the trail to record the acknowledgement. Damage to more than the
+final line, or a key that does not verify the trail, always needs an operator.
 """
 
 import os
@@ -53,6 +58,9 @@ class RecoveryReport:
     truncated_to: int
     reason: str
     resumed_after_seq: int
+    # True when a complete record that failed verification was set aside on an operator's
+    # acknowledgement, rather than only a torn write.
+    damaged_record_accepted: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,13 +95,23 @@ def read_tail(path: Path, count: int) -> FileTail:
 
 
 def recover_chain_position(
-    files: Sequence[Path], key: bytes, *, now: datetime, logger: Logger
+    files: Sequence[Path],
+    key: bytes,
+    *,
+    now: datetime,
+    logger: Logger,
+    accept_damaged_tail: bool = False,
 ) -> tuple[ChainPosition, RecoveryReport | None]:
-    """Return where the chain ends, quarantining a torn tail of the active (last) file."""
+    """Return where the chain ends, quarantining a torn tail of the active (last) file.
+
+    Raises AuditRecoveryError when the final complete line parses but does not verify,
+    unless `accept_damaged_tail`.
+    """
     active = files[-1]
     tail = read_tail(active, 2)
     cut = tail.fragment_offset
     reasons = ["incomplete final line"] if cut < tail.size else []
+    damaged_record = False
     if not tail.lines:
         position = _position_before(files[:-1], key) or GENESIS
     else:
@@ -102,6 +120,17 @@ def recover_chain_position(
             position = _position(unseal(key, last))
         except BadRecord as bad:
             position = _position_before_damaged_line(files, tail, key, bad)
+            if bad.parsed:
+                damaged_record = True
+                if not accept_damaged_tail:
+                    raise AuditRecoveryError(
+                        f"the final record of {active.name} (after seq {position.seq}) is "
+                        f"complete but does not verify ({bad.reason}): it was altered after it "
+                        "was written, which a crash does not do, and its decision may have been "
+                        "answered. Run `vir-sidecar audit verify` on the directory and "
+                        "investigate; to set the record aside and carry on, restart once with "
+                        "--audit-accept-damaged-tail"
+                    ) from None
             cut = offset
             reasons.insert(0, f"final line damaged ({bad.reason})")
     if cut == tail.size:
@@ -114,9 +143,11 @@ def recover_chain_position(
         truncated_to=cut,
         reason="; ".join(reasons),
         resumed_after_seq=position.seq,
+        damaged_record_accepted=damaged_record,
     )
-    logger.warning(
-        "audit_tail_quarantined",
+    log = logger.error if damaged_record else logger.warning
+    log(
+        "audit_damaged_record_accepted" if damaged_record else "audit_tail_quarantined",
         file=active.name,
         quarantine_file=quarantine_file.name,
         quarantined_bytes=report.quarantined_bytes,
@@ -147,7 +178,7 @@ def _position_before_damaged_line(
     earlier = _position_before(files[:-1], key)
     if earlier is not None:
         return earlier
-    if bad.reason != "not valid JSON":
+    if bad.parsed:
         # Well-formed JSON with a bad MAC is not what a crash leaves; with no earlier record
         # to confirm the key, it more likely means the wrong key.
         raise AuditRecoveryError(

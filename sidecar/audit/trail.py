@@ -67,11 +67,14 @@ class AuditTrail:
         fsync: bool = True,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         logger: Logger | None = None,
+        accept_damaged_tail: bool = False,
     ) -> "AuditTrail":
         """Open (creating it if needed) the trail in `directory`, recovering a torn tail.
 
         `fsync=False` still writes each record to the operating system before append
         returns, but does not wait for the disk: for tests and benchmarks only.
+        A complete final record that does not verify raises AuditRecoveryError, unless
+        `accept_damaged_tail` (an operator's acknowledgement, recorded in the trail).
         """
         if len(key) < MIN_KEY_BYTES:
             raise ValueError(f"audit key must be at least {MIN_KEY_BYTES} bytes")
@@ -83,7 +86,12 @@ class AuditTrail:
             writer, recovered = await asyncio.get_running_loop().run_in_executor(
                 executor,
                 lambda: ChainWriter.open(
-                    directory, key, fsync=fsync, max_file_bytes=max_file_bytes, logger=log
+                    directory,
+                    key,
+                    fsync=fsync,
+                    max_file_bytes=max_file_bytes,
+                    logger=log,
+                    accept_damaged_tail=accept_damaged_tail,
                 ),
             )
         except BaseException:

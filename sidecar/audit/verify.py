@@ -5,14 +5,21 @@ a deleted, inserted or reordered record breaks the seq / prev_mac link; a missin
 as a break at the start of the next one; a missing first file shows as a chain that does
 not start at genesis. Deleting records from the very end of the trail leaves a valid, shorter
 chain: only a MAC kept elsewhere (an anchor) can show that.
+
+Each line must be byte for byte the canonical JSON that was sealed (see chain.unseal).
+Quarantine files are not part of the chain, but each one is a finding: bytes set aside by
+crash recovery. A torn write (no complete record in it) can be accepted on request; a complete
+record set aside as damaged cannot, as it shows the trail was altered.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 from sidecar.audit.chain import GENESIS_MAC, BadRecord, ChainLink, unseal
-from sidecar.audit.files import is_quarantine_file, list_audit_files
+from sidecar.audit.files import is_quarantine_file, list_audit_files, list_quarantine_files
 from sidecar.audit.recovery import GENESIS, ChainPosition
 
 
@@ -28,10 +35,16 @@ class VerifyResult:
     reason: str | None = None
     last_seq: int | None = None
     last_mac: str | None = None
+    accepted_quarantine_files: int = 0
 
     def summary(self) -> str:
         if self.ok:
-            return f"ok: {self.records} records in {self.files} files, chain intact"
+            accepted = (
+                f"; {self.accepted_quarantine_files} quarantined torn writes accepted"
+                if self.accepted_quarantine_files
+                else ""
+            )
+            return f"ok: {self.records} records in {self.files} files, chain intact{accepted}"
         where = f"{self.file}:{self.line}" if self.line is not None else f"{self.file}"
         return f"FAIL: {where}: {self.reason}"
 
@@ -48,24 +61,31 @@ def verify_paths(
     *,
     from_genesis: bool = True,
     anchor_mac: str | None = None,
+    accept_quarantined: bool = False,
 ) -> VerifyResult:
     """Verify the trail made of `paths`, in the order given.
 
-    A directory stands for its audit-NNNNNN.jsonl files in number order; quarantine files
-    are skipped. With `from_genesis` the first record must be the first ever written (seq 1);
+    A directory stands for its audit-NNNNNN.jsonl files in number order. Quarantine files
+    (in a directory given, or given by name) are findings after the chain checks out, unless
+    `accept_quarantined` and they hold only a torn write.
+    With `from_genesis` the first record must be the first ever written (seq 1);
     without it, the chain may start anywhere (earlier files were shipped elsewhere).
     With `anchor_mac`, the trail must still contain the record with that MAC.
     """
     checker = _ChainChecker(key, GENESIS if from_genesis else None, anchor_mac)
     files: list[Path] = []
+    quarantined: list[Path] = []
     try:
         for path in paths:
             files.extend(_audit_files(path))
+            quarantined.extend(_quarantine_files(path))
         if not files:
             raise _Failed(paths[0] if paths else Path("."), None, "no audit files given")
         for path in files:
             checker.check_file(path)
         checker.check_anchor(files[-1])
+        for path in quarantined:
+            _check_quarantine_file(path, accept_torn=accept_quarantined)
     except _Failed as failure:
         return VerifyResult(
             ok=False,
@@ -82,6 +102,7 @@ def verify_paths(
         files=len(files),
         last_seq=last.seq if last else None,
         last_mac=last.mac if last else None,
+        accepted_quarantine_files=len(quarantined),
     )
 
 
@@ -95,6 +116,48 @@ def _audit_files(path: Path) -> list[Path]:
             raise _Failed(path, None, "no audit files (audit-NNNNNN.jsonl) in directory")
         return found
     return [] if is_quarantine_file(path) else [path]
+
+
+def _quarantine_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        try:
+            return list_quarantine_files(path)
+        except OSError as exc:
+            raise _Failed(path, None, f"cannot list directory: {exc.strerror}") from None
+    return [path] if is_quarantine_file(path) else []
+
+
+def _check_quarantine_file(path: Path, *, accept_torn: bool) -> None:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _Failed(path, None, f"cannot read: {exc.strerror}") from None
+    if _holds_a_complete_record(data):
+        raise _Failed(
+            path,
+            None,
+            "quarantine file holds a complete record that failed verification and was set "
+            "aside (--audit-accept-damaged-tail): the trail was altered; this is not a torn "
+            "write and cannot be accepted",
+        )
+    if not accept_torn:
+        raise _Failed(
+            path,
+            None,
+            "quarantine file: a torn write set aside by crash recovery; inspect it, then "
+            "verify with --accept-quarantined to accept it",
+        )
+
+
+def _holds_a_complete_record(data: bytes) -> bool:
+    """True if any newline-terminated line of `data` parses as JSON."""
+    for line in data.split(b"\n")[:-1]:
+        try:
+            orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        return True
+    return False
 
 
 class _ChainChecker:

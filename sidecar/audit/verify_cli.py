@@ -45,6 +45,12 @@ def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="MAC",
         help="a record MAC kept outside the trail; fail unless the trail still holds it",
     )
+    parser.add_argument(
+        "--accept-quarantined",
+        action="store_true",
+        help="accept quarantine files that hold only a torn write from a crash "
+        "(a quarantined complete record always fails)",
+    )
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -62,7 +68,11 @@ def run_verify(args: argparse.Namespace) -> int:
         print("error: --anchor-mac must be 64 lowercase hex digits", file=sys.stderr)
         return EXIT_USAGE
     result = verify_paths(
-        args.paths, key, from_genesis=not args.partial, anchor_mac=args.anchor_mac
+        args.paths,
+        key,
+        from_genesis=not args.partial,
+        anchor_mac=args.anchor_mac,
+        accept_quarantined=args.accept_quarantined,
     )
     print(result.summary())
     return EXIT_OK if result.ok else EXIT_FAILED

@@ -17,6 +17,7 @@ from sidecar.audit import durable_io
 from sidecar.audit.chain import seal
 from sidecar.audit.errors import AuditWriteError
 from sidecar.audit.files import audit_file_name, audit_file_number, list_audit_files, lock_directory
+from sidecar.audit.record import damaged_record_accepted_record
 from sidecar.audit.recovery import (
     ChainPosition,
     Logger,
@@ -69,8 +70,13 @@ class ChainWriter:
         fsync: bool = True,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         logger: Logger | None = None,
+        accept_damaged_tail: bool = False,
     ) -> tuple["ChainWriter", RecoveryReport | None]:
-        """Lock `directory` (creating it, mode 0700), recover a torn tail, open the active file."""
+        """Lock `directory` (creating it, mode 0700), recover a torn tail, open the active file.
+
+        With `accept_damaged_tail`, a damaged final record is set aside rather than refused,
+        and a record of that acknowledgement is the first thing written.
+        """
         log: Logger = logger if logger is not None else structlog.get_logger("vir.audit")
         if not directory.is_dir():
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -80,7 +86,10 @@ class ChainWriter:
             files = list_audit_files(directory)
             if not files:
                 files = [_create_first_file(directory)]
-            position, report = recover_chain_position(files, key, now=datetime.now(UTC), logger=log)
+            now = datetime.now(UTC)
+            position, report = recover_chain_position(
+                files, key, now=now, logger=log, accept_damaged_tail=accept_damaged_tail
+            )
             number = audit_file_number(files[-1])
             assert number is not None
             writer = cls(
@@ -96,6 +105,12 @@ class ChainWriter:
         except BaseException:
             os.close(lock_fd)
             raise
+        if report is not None and report.damaged_record_accepted:
+            try:
+                writer.write_batch([damaged_record_accepted_record(now)])
+            except BaseException:
+                writer.close()
+                raise
         return writer, report
 
     @property

@@ -68,3 +68,34 @@ def test_unseal_rejects_the_wrong_key() -> None:
 
     with pytest.raises(BadRecord, match="MAC mismatch"):
         unseal(OTHER_KEY, line.rstrip(b"\n"))
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b"{", b'{"outcome":"allow",'),
+        (b'"outcome":', b'"outcome": '),
+        (b'"deny"', b'"d\\u0065ny"'),
+        (b"}", b"}\r"),
+        (b"{", b" {"),
+    ],
+    ids=["duplicate_key", "whitespace", "escape", "carriage_return", "leading_space"],
+)
+def test_unseal_rejects_a_line_that_is_not_the_sealed_bytes(old: bytes, new: bytes) -> None:
+    line, _ = seal(KEY, {"outcome": "deny", "codes": []}, 1, GENESIS_MAC)
+    altered = line.rstrip(b"\n").replace(old, new, 1)
+    assert altered != line.rstrip(b"\n")
+
+    with pytest.raises(BadRecord, match="not the bytes that were sealed") as bad:
+        unseal(KEY, altered)
+    assert bad.value.parsed
+
+
+def test_unseal_tells_unparseable_lines_from_altered_ones() -> None:
+    line, _ = seal(KEY, {"outcome": "deny"}, 1, GENESIS_MAC)
+
+    with pytest.raises(BadRecord) as torn:
+        unseal(KEY, line[:20])
+    with pytest.raises(BadRecord) as altered:
+        unseal(KEY, line.replace(b'"deny"', b'"allow"').rstrip(b"\n"))
+    assert (torn.value.parsed, altered.value.parsed) == (False, True)

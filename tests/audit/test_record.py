@@ -8,7 +8,12 @@ from hypothesis import strategies as st
 
 from sidecar._generated.vir.authz.v1 import authz_service_pb2 as pb
 from sidecar.audit import Pseudonymiser, build_record
-from sidecar.audit.record import MAX_IDENTIFIER_CHARS, REDACTED_ERROR
+from sidecar.audit.record import (
+    DAMAGED_RECORD_ACCEPTED,
+    MAX_IDENTIFIER_CHARS,
+    REDACTED_ERROR,
+    damaged_record_accepted_record,
+)
 
 from .helpers import FREE_TEXT, KEY, OTHER_KEY, VICTIM_ID, sample_request
 
@@ -133,9 +138,52 @@ def test_free_text_in_error_is_replaced() -> None:
     assert record["error"] == REDACTED_ERROR
 
 
-@pytest.mark.parametrize("error", ["opa_unavailable", "invalid_argument:record.category"])
+@pytest.mark.parametrize(
+    "error",
+    [
+        "opa_unavailable",
+        "invalid_argument:record.category",
+        "invalid_argument:clearance.categories[1]",
+        "invalid_argument:clearance.categories[15]",
+        "invalid_argument:undecodable",
+        "a" * 128,
+    ],
+)
 def test_machine_error_codes_are_kept(error: str) -> None:
     assert build(None, outcome="error", error=error)["error"] == error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        "invalid_argument:clearance.categories[victim]",
+        "invalid_argument:clearance.categories[1234]",
+        "invalid_argument:clearance.categories[]",
+        "invalid_argument:clearance.categories[1",
+        "invalid_argument:clearance.categories 1]",
+        "a[1] V-7f3a9c",
+        "a" * 129,
+        "",
+    ],
+)
+def test_error_codes_with_anything_but_short_numeric_indexes_are_replaced(error: str) -> None:
+    assert build(None, outcome="error", error=error)["error"] == REDACTED_ERROR
+
+
+def test_the_damaged_record_acceptance_has_the_decision_record_fields() -> None:
+    record = damaged_record_accepted_record(WHEN)
+
+    assert set(record) == RECORD_FIELDS
+    assert (record["outcome"], record["error"]) == ("error", DAMAGED_RECORD_ACCEPTED)
+    assert record["time"] == "2026-03-25T10:00:00.123456Z"
+    assert record["request_digest"] is None
+    assert record["victim"] is None
+    assert record["decision_id"] != damaged_record_accepted_record(WHEN)["decision_id"]
+
+
+def test_a_record_of_a_request_needs_a_pseudonymiser() -> None:
+    with pytest.raises(ValueError, match="pseudonymiser"):
+        build(sample_request(), pseudonymiser=None)
 
 
 def test_long_identifiers_are_cut() -> None:
