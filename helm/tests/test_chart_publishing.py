@@ -111,3 +111,10 @@ def test_package_is_versioned_lints_and_renders_like_the_chart(helm: Helm, tmp_p
     assert helm.template(values_files=production, chart=package) == helm.template(
         values_files=production
     )
+
+
+def test_docs_show_the_production_values_the_tests_render() -> None:
+    docs = (ROOT / "docs" / "kubernetes.md").read_text(encoding="utf-8")
+    section = docs.split("## A production values file for one force\n", 1)[1]
+    shown = section.split("```yaml\n", 1)[1].split("```\n", 1)[0]
+    assert shown == (CI_VALUES / "production-values.yaml").read_text(encoding="utf-8")
