@@ -96,6 +96,22 @@ def test_manifests_match_the_kubernetes_api_schemas(
             ],
         ),
         (
+            "production",
+            [
+                "Certificate",
+                "ConfigMap",
+                "ConfigMap",
+                "NetworkPolicy",
+                "Pod",
+                "PodDisruptionBudget",
+                "Service",
+                "Service",
+                "ServiceAccount",
+                "ServiceMonitor",
+                "StatefulSet",
+            ],
+        ),
+        (
             "bundle",
             [
                 "ConfigMap",
@@ -253,6 +269,21 @@ def test_notes_warn_about_unsafe_settings(helm: Helm, tmp_path: Path) -> None:
     assert "plaintext" in notes
     no_callers = _notes(helm, tmp_path, "tls", values=[{"networkPolicy": {"grpcFrom": []}}])
     assert "lets no\n  records system reach gRPC" in no_callers
+
+
+def test_notes_tell_where_metrics_are_scraped_and_when_to_restart_for_certificates(
+    helm: Helm, tmp_path: Path
+) -> None:
+    production = _notes(helm, tmp_path, "production")
+    assert "scraped through ServiceMonitor vir-vir-sidecar in namespace monitoring" in production
+    assert 'OPA\'s own metrics: port "opa-metrics" (8282)' in production
+    assert "Secret vir-vir-sidecar-tls" in production
+    assert "rollout restart statefulset/vir-vir-sidecar" in production
+    undetected = _notes(helm, tmp_path, "pdp", "metrics.serviceMonitor.enabled=auto")
+    assert 'No ServiceMonitor: metrics.serviceMonitor.enabled is "auto"' in undetected
+    assert "ServiceMonitor" not in _notes(helm, tmp_path, "pdp")
+    no_scrapers = _notes(helm, tmp_path, "pdp", values=[{"networkPolicy": {"metricsFrom": []}}])
+    assert "no Prometheus can scrape" in no_scrapers
 
 
 def test_a_missing_helm_fails_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
