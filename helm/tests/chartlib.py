@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -193,3 +195,40 @@ def validate_manifest(manifest: Manifest, kube_version: str) -> None:
             f"{manifest['kind']}/{manifest['metadata']['name']} is invalid for Kubernetes"
             f" {kube_version} at {where}: {error.message}"
         )
+
+
+def render_notes(
+    helm: Helm,
+    scratch: Path,
+    variant: str,
+    *settings: str,
+    values: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """NOTES.txt as `helm install` prints it, rendered offline through a scratch template."""
+    chart = scratch / "vir-sidecar"
+    if not chart.exists():
+        shutil.copytree(CHART, chart)
+        (chart / "templates" / "zz-notes.yaml").write_text(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n"
+            '  notes: {{ include "vir-sidecar/templates/NOTES.txt" . | toJson }}\n',
+            encoding="utf-8",
+        )
+    manifests = helm.variant(variant, *settings, chart=chart, values=values)
+    notes = find(manifests, "ConfigMap", "notes")
+    return str(notes["data"]["notes"])
+
+
+def notes_command(notes: str, program: str) -> list[str]:
+    """The arguments of the first `program ...` command in the notes, continuations joined."""
+    text = notes.replace("\\\n", " ")
+    (line,) = [ln for ln in text.splitlines() if program in ln][:1]
+    return shlex.split(line[line.index(program) :])[1:]
+
+
+def notes_check_request(notes: str) -> str:
+    """The CheckRequest JSON the notes pipe into `vir-sidecar check --request -`."""
+    text = notes.replace("\\\n", " ")
+    (line,) = [ln for ln in text.splitlines() if "vir-sidecar check" in ln]
+    echoed = line.partition("|")[0]
+    (document,) = shlex.split(echoed)[1:]
+    return document

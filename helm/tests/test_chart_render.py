@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import shlex
-import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 from chartlib import (
@@ -19,10 +16,12 @@ from chartlib import (
     Helm,
     Manifest,
     container,
-    find,
     flag,
     helm_binary,
     kinds,
+    notes_check_request,
+    notes_command,
+    render_notes,
     require_binary,
     statefulset_pod,
     validate_manifest,
@@ -136,28 +135,6 @@ def test_chart_refuses_clusters_without_native_sidecar_containers(helm: Helm) ->
         helm.variant("pdp", kube_version="1.28")
 
 
-def _notes(helm: Helm, tmp_path: Path, variant: str, *settings: str, values: Any = ()) -> str:
-    """NOTES.txt as `helm install` prints it, rendered offline through a scratch template."""
-    chart = tmp_path / "vir-sidecar"
-    if not chart.exists():
-        shutil.copytree(CHART, chart)
-        (chart / "templates" / "zz-notes.yaml").write_text(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n"
-            '  notes: {{ include "vir-sidecar/templates/NOTES.txt" . | toJson }}\n',
-            encoding="utf-8",
-        )
-    manifests = helm.variant(variant, *settings, chart=chart, values=values)
-    notes = find(manifests, "ConfigMap", "notes")
-    return str(notes["data"]["notes"])
-
-
-def _command(notes: str, program: str) -> list[str]:
-    """The arguments of the first `program ...` command in the notes, continuations joined."""
-    text = notes.replace("\\\n", " ")
-    (line,) = [ln for ln in text.splitlines() if program in ln][:1]
-    return shlex.split(line[line.index(program) :])[1:]
-
-
 def _mounted(pod_spec: Manifest, path: str) -> bool:
     """Whether `path` lies under a volume mount of the vir-sidecar container."""
     mounts = container(pod_spec, "vir-sidecar")["volumeMounts"]
@@ -168,8 +145,8 @@ def _mounted(pod_spec: Manifest, path: str) -> bool:
 def test_notes_health_command_is_the_probe_run_by_hand(
     helm: Helm, tmp_path: Path, variant: str
 ) -> None:
-    notes = _notes(helm, tmp_path, variant)
-    exec_args = _command(notes, "kubectl -n authz exec vir-vir-sidecar-0 -c vir-sidecar --")
+    notes = render_notes(helm, tmp_path, variant)
+    exec_args = notes_command(notes, "kubectl -n authz exec vir-vir-sidecar-0 -c vir-sidecar --")
     assert exec_args[:6] == ["-n", "authz", "exec", "vir-vir-sidecar-0", "-c", "vir-sidecar"]
     by_hand = exec_args[7:]
     pod = statefulset_pod(helm.variant(variant, "tls.serverName=vir-sidecar.authz.svc"))
@@ -193,12 +170,10 @@ def test_notes_health_command_is_the_probe_run_by_hand(
 def test_notes_check_runs_in_the_pod_with_a_valid_request(
     helm: Helm, tmp_path: Path, variant: str
 ) -> None:
-    notes = _notes(helm, tmp_path, variant)
+    notes = render_notes(helm, tmp_path, variant)
     assert "examples/" not in notes
-    text = notes.replace("\\\n", " ")
-    (line,) = [ln for ln in text.splitlines() if "vir-sidecar check" in ln]
-    echoed, _, kubectl = line.partition("|")
-    assert shlex.split(kubectl)[:8] == [
+    kubectl = notes_command(notes, "| kubectl")
+    assert kubectl[:8] == [
         "kubectl",
         "-n",
         "authz",
@@ -208,23 +183,23 @@ def test_notes_check_runs_in_the_pod_with_a_valid_request(
         "-c",
         "vir-sidecar",
     ]
-    args = cli.build_parser().parse_args(_command(notes, "vir-sidecar check"))
+    args = cli.build_parser().parse_args(notes_command(notes, "vir-sidecar check"))
     assert (args.command, args.address, str(args.request)) == ("check", "127.0.0.1:50051", "-")
     pod = statefulset_pod(helm.variant(variant))
     for path in (args.tls_ca, args.tls_cert, args.tls_key):
         assert path is None or _mounted(pod, str(path)), path
     assert (args.tls_ca is not None) == (variant == "tls")
     assert (args.tls_cert is not None) == (variant == "tls")
-    # The request it sends passes the sidecar's validation: the answer is a decision.
-    (document,) = shlex.split(echoed)[1:]
-    request = json_format.Parse(document, pb.CheckRequest())
+    # The request it sends passes the sidecar's validation: the answer is a decision
+    # (test_chart_pod_processes.py sends it to a running sidecar and gets a deny).
+    request = json_format.Parse(notes_check_request(notes), pb.CheckRequest())
     validation.validate(request)
 
 
 def test_notes_show_grpcurl_through_a_port_forward(helm: Helm, tmp_path: Path) -> None:
-    notes = _notes(helm, tmp_path, "tls")
+    notes = render_notes(helm, tmp_path, "tls")
     assert "port-forward svc/vir-vir-sidecar 50051:50051" in notes
-    health = _command(notes, "grpcurl -cacert")
+    health = notes_command(notes, "grpcurl -cacert")
     assert health[-2:] == ["127.0.0.1:50051", "grpc.health.v1.Health/Check"]
     assert health[health.index("-servername") + 1] == "vir-sidecar.authz.svc"
     assert "-cert" in health
@@ -232,7 +207,7 @@ def test_notes_show_grpcurl_through_a_port_forward(helm: Helm, tmp_path: Path) -
     volumes = {v["name"]: v for v in statefulset_pod(helm.variant("tls"))["volumes"]}
     assert f"get secret {volumes['tls']['secret']['secretName']} " in notes
     assert f"get secret {volumes['probe-client']['secret']['secretName']} " in notes
-    sidecar_notes = _notes(helm, tmp_path, "sidecar")
+    sidecar_notes = render_notes(helm, tmp_path, "sidecar")
     assert "port-forward pod/vir-vir-sidecar-0 50051:50051" in sidecar_notes
     assert "grpcurl -plaintext 127.0.0.1:50051 grpc.health.v1.Health/Check" in sidecar_notes
     assert "VIR_SIDECAR_ADDRESS" in sidecar_notes
@@ -242,8 +217,8 @@ def test_notes_show_grpcurl_through_a_port_forward(helm: Helm, tmp_path: Path) -
 def test_notes_show_where_the_audit_trail_is_and_how_to_verify_it(
     helm: Helm, tmp_path: Path, variant: str
 ) -> None:
-    notes = _notes(helm, tmp_path, variant)
-    verify = _command(notes, "vir-sidecar audit verify")
+    notes = render_notes(helm, tmp_path, variant)
+    verify = notes_command(notes, "vir-sidecar audit verify")
     args = cli.build_parser().parse_args(verify)
     assert (args.command, args.audit_command) == ("audit", "verify")
     sidecar = container(statefulset_pod(helm.variant(variant)), "vir-sidecar")
@@ -256,7 +231,7 @@ def test_notes_show_where_the_audit_trail_is_and_how_to_verify_it(
 
 
 def test_notes_warn_about_unsafe_settings(helm: Helm, tmp_path: Path) -> None:
-    notes = _notes(
+    notes = render_notes(
         helm,
         tmp_path,
         "pdp",
@@ -267,22 +242,24 @@ def test_notes_warn_about_unsafe_settings(helm: Helm, tmp_path: Path) -> None:
     assert "unsigned clearances are ACCEPTED" in notes
     assert "audit trail is LOST" in notes
     assert "plaintext" in notes
-    no_callers = _notes(helm, tmp_path, "tls", values=[{"networkPolicy": {"grpcFrom": []}}])
+    no_callers = render_notes(helm, tmp_path, "tls", values=[{"networkPolicy": {"grpcFrom": []}}])
     assert "lets no\n  records system reach gRPC" in no_callers
 
 
 def test_notes_tell_where_metrics_are_scraped_and_when_to_restart_for_certificates(
     helm: Helm, tmp_path: Path
 ) -> None:
-    production = _notes(helm, tmp_path, "production")
+    production = render_notes(helm, tmp_path, "production")
     assert "scraped through ServiceMonitor vir-vir-sidecar in namespace monitoring" in production
     assert 'OPA\'s own metrics: port "opa-metrics" (8282)' in production
     assert "Secret vir-vir-sidecar-tls" in production
     assert "rollout restart statefulset/vir-vir-sidecar" in production
-    undetected = _notes(helm, tmp_path, "pdp", "metrics.serviceMonitor.enabled=auto")
+    undetected = render_notes(helm, tmp_path, "pdp", "metrics.serviceMonitor.enabled=auto")
     assert 'No ServiceMonitor: metrics.serviceMonitor.enabled is "auto"' in undetected
-    assert "ServiceMonitor" not in _notes(helm, tmp_path, "pdp")
-    no_scrapers = _notes(helm, tmp_path, "pdp", values=[{"networkPolicy": {"metricsFrom": []}}])
+    assert "ServiceMonitor" not in render_notes(helm, tmp_path, "pdp")
+    no_scrapers = render_notes(
+        helm, tmp_path, "pdp", values=[{"networkPolicy": {"metricsFrom": []}}]
+    )
     assert "no Prometheus can scrape" in no_scrapers
 
 
