@@ -286,3 +286,9 @@ def test_every_rendered_pod_keeps_the_restricted_standard_with_all_extensions(
     for name, pod in pod_specs(manifests):
         for c in containers(pod):
             assert RESTRICTED_CONTAINER.items() <= c["securityContext"].items(), name
+
+
+def test_production_example_pins_every_image_by_digest(helm: Helm) -> None:
+    for name, pod in pod_specs(helm.variant("production")):
+        for c in containers(pod):
+            assert "@sha256:" in c["image"], f"{name}/{c['name']}: {c['image']}"
