@@ -12,11 +12,15 @@ OPA_VERSION := v1.22.3
 HELM_VERSION := v3.22.0
 BUF_VERSION := v1.75.0
 PROMETHEUS_VERSION := v0.316.0
+HELM_DOCS_VERSION := v1.14.2
 
 OPA := $(TOOLS)/opa
 HELM := $(TOOLS)/helm
 BUF := $(TOOLS)/buf
 PROMTOOL := $(TOOLS)/promtool
+HELM_DOCS := $(TOOLS)/helm-docs
+CHART := helm/vir-sidecar
+CHART_VERSION = $(shell awk '$$1 == "version:" { print $$2 }' $(CHART)/Chart.yaml)
 export PATH := $(TOOLS):$(CURDIR)/$(BIN):$(PATH)
 export VIR_OPA_BINARY := $(OPA)
 
@@ -31,10 +35,11 @@ help: ## List the targets
 # --- bootstrap -------------------------------------------------------------
 
 .PHONY: tools
-tools: ## Build the pinned opa, helm and buf binaries into .tools/bin
+tools: ## Build the pinned opa, helm, buf and helm-docs binaries into .tools/bin
 	@scripts/go-tool.sh $(OPA) github.com/open-policy-agent/opa $(OPA_VERSION) github.com/open-policy-agent/opa
 	@scripts/go-tool.sh $(HELM) helm.sh/helm/v3 $(HELM_VERSION) helm.sh/helm/v3/cmd/helm
 	@scripts/go-tool.sh $(BUF) github.com/bufbuild/buf $(BUF_VERSION) github.com/bufbuild/buf/cmd/buf
+	@scripts/go-tool.sh $(HELM_DOCS) github.com/norwoodj/helm-docs $(HELM_DOCS_VERSION) github.com/norwoodj/helm-docs/cmd/helm-docs
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -108,10 +113,25 @@ metrics-lint: venv tools ## Build promtool (slow: ~9 min cold) and run `promtool
 chart-policies: ## Copy the served policies into the Helm chart
 	scripts/sync-chart-policies.sh
 
+.PHONY: chart-docs
+chart-docs: tools ## Generate helm/vir-sidecar/README.md from values.yaml comments (helm-docs)
+	scripts/chart-docs.sh $(HELM_DOCS)
+
 .PHONY: chart-test
 chart-test: venv tools ## helm lint, rendered manifests against the Kubernetes schemas, image checks
 	scripts/sync-chart-policies.sh --check
+	scripts/chart-docs.sh $(HELM_DOCS) --check
 	VIR_HELM_BINARY=$(HELM) $(BIN)/pytest helm/tests -q
+
+.PHONY: chart-package
+chart-package: tools ## Package the chart as build/vir-sidecar-<version>.tgz, ready for `helm push`
+	scripts/sync-chart-policies.sh --check
+	scripts/chart-docs.sh $(HELM_DOCS) --check
+	mkdir -p build
+	$(HELM) package $(CHART) --destination build
+	$(HELM) lint --strict build/vir-sidecar-$(CHART_VERSION).tgz \
+	  --values $(CHART)/ci/production-values.yaml --kube-version 1.33.0
+	@echo "push with: helm push build/vir-sidecar-$(CHART_VERSION).tgz oci://<registry>/charts"
 
 .PHONY: bench
 bench: venv tools ## Latency, throughput and cost against direct OPA (under 3 min)

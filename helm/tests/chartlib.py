@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import shlex
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -10,13 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "helm" / "vir-sidecar"
 CI_VALUES = CHART / "ci"
-VARIANTS = ("pdp", "sidecar", "bundle", "tls")
+VARIANTS = ("pdp", "sidecar", "bundle", "tls", "production")
 RELEASE = "vir"
 NAMESPACE = "authz"
 FULLNAME = "vir-vir-sidecar"
@@ -24,6 +28,8 @@ FULLNAME = "vir-vir-sidecar"
 # oldest the chart supports (native sidecar containers) and a recent one.
 KUBE_VERSIONS = ("1.29", "1.33", "1.37")
 SERVICE_MONITOR_API = "monitoring.coreos.com/v1/ServiceMonitor"
+# Custom resources have no schema in kubernetes-validate; their fields are asserted instead.
+CUSTOM_KINDS = {"ServiceMonitor", "Certificate"}
 
 Manifest = dict[str, Any]
 
@@ -38,6 +44,12 @@ def opa_binary() -> Path:
     """VIR_OPA_BINARY, else the project's pinned opa in .tools/bin."""
     configured = os.environ.get("VIR_OPA_BINARY")
     return Path(configured) if configured else ROOT / ".tools" / "bin" / "opa"
+
+
+def helm_docs_binary() -> Path:
+    """VIR_HELM_DOCS_BINARY, else the project's pinned helm-docs in .tools/bin."""
+    configured = os.environ.get("VIR_HELM_DOCS_BINARY")
+    return Path(configured) if configured else ROOT / ".tools" / "bin" / "helm-docs"
 
 
 def require_binary(binary: Path, variable: str) -> Path:
@@ -79,9 +91,12 @@ class Helm:
         api_versions: Sequence[str] = (),
         chart: Path = CHART,
         kube_version: str = KUBE_VERSIONS[-1],
+        skip_schema_validation: bool = False,
     ) -> list[Manifest]:
         args = ["template", RELEASE, str(chart), "--namespace", NAMESPACE]
         args += ["--kube-version", f"{kube_version}.0"]
+        if skip_schema_validation:
+            args.append("--skip-schema-validation")
         for path in values_files:
             args += ["--values", str(path)]
         for item in set_values:
@@ -160,3 +175,60 @@ def flag(c: Manifest, name: str) -> str | None:
         if arg == name and index + 1 < len(args) and not args[index + 1].startswith("--"):
             return args[index + 1]
     return None
+
+
+@functools.cache
+def _validator_version(kube_version: str) -> str:
+    assert kube_version in kubernetes_validate.utils.all_versions() or any(
+        v.startswith(f"{kube_version}.") for v in kubernetes_validate.utils.all_versions()
+    ), f"kubernetes-validate ships no schemas for Kubernetes {kube_version}"
+    return kube_version
+
+
+def validate_manifest(manifest: Manifest, kube_version: str) -> None:
+    """Fail the test unless `manifest` is valid for the Kubernetes API of `kube_version`."""
+    try:
+        kubernetes_validate.validate(manifest, _validator_version(kube_version), strict=True)
+    except kubernetes_validate.ValidationError as error:
+        where = ".".join(str(part) for part in error.path)
+        pytest.fail(
+            f"{manifest['kind']}/{manifest['metadata']['name']} is invalid for Kubernetes"
+            f" {kube_version} at {where}: {error.message}"
+        )
+
+
+def render_notes(
+    helm: Helm,
+    scratch: Path,
+    variant: str,
+    *settings: str,
+    values: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """NOTES.txt as `helm install` prints it, rendered offline through a scratch template."""
+    chart = scratch / "vir-sidecar"
+    if not chart.exists():
+        shutil.copytree(CHART, chart)
+        (chart / "templates" / "zz-notes.yaml").write_text(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n"
+            '  notes: {{ include "vir-sidecar/templates/NOTES.txt" . | toJson }}\n',
+            encoding="utf-8",
+        )
+    manifests = helm.variant(variant, *settings, chart=chart, values=values)
+    notes = find(manifests, "ConfigMap", "notes")
+    return str(notes["data"]["notes"])
+
+
+def notes_command(notes: str, program: str) -> list[str]:
+    """The arguments of the first `program ...` command in the notes, continuations joined."""
+    text = notes.replace("\\\n", " ")
+    (line,) = [ln for ln in text.splitlines() if program in ln][:1]
+    return shlex.split(line[line.index(program) :])[1:]
+
+
+def notes_check_request(notes: str) -> str:
+    """The CheckRequest JSON the notes pipe into `vir-sidecar check --request -`."""
+    text = notes.replace("\\\n", " ")
+    (line,) = [ln for ln in text.splitlines() if "vir-sidecar check" in ln]
+    echoed = line.partition("|")[0]
+    (document,) = shlex.split(echoed)[1:]
+    return document

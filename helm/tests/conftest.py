@@ -1,11 +1,12 @@
-"""Fixtures of the chart tests: the real helm and opa binaries; a missing one fails the run."""
+"""Fixtures of the chart tests: the real helm, helm-docs and opa binaries; a missing one fails
+the run."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from chartlib import Helm, helm_binary, opa_binary, require_binary
+from chartlib import Helm, helm_binary, helm_docs_binary, opa_binary, require_binary
 from testpki import Pki, make_pki
 
 
@@ -22,3 +23,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 @pytest.fixture(scope="session")
 def opa() -> Path:
     return require_binary(opa_binary(), "VIR_OPA_BINARY")
+
+
+@pytest.fixture(scope="session")
+def helm_docs() -> Path:
+    return require_binary(helm_docs_binary(), "VIR_HELM_DOCS_BINARY")

@@ -18,7 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from chartlib import ROOT, Helm, Manifest, args_of, container, flag, statefulset_pod
+from chartlib import (
+    ROOT,
+    Helm,
+    Manifest,
+    args_of,
+    container,
+    flag,
+    notes_check_request,
+    notes_command,
+    render_notes,
+    statefulset_pod,
+)
 from cryptography.hazmat.primitives.asymmetric import ec
 from podlib import free_port, http_get, materialise_policies, run_opa, wait_for_status
 from testpki import SERVER_NAME, Pki
@@ -160,6 +171,26 @@ def _wait_for_probe(probe: Manifest, pod: Pod, seconds: float) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def _notes_check(
+    helm: Helm, root: Path, variant: str, pod: Pod, *settings: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the `vir-sidecar check` of the install notes here, its request on standard input."""
+    notes = render_notes(helm, root / "notes", variant, *settings)
+    args = [pod.local(arg) for arg in notes_command(notes, "vir-sidecar check")]
+    assert args[0] == "check"
+    address = args.index("--address")
+    assert args[address + 1] == "127.0.0.1:50051"
+    args[address + 1] = pod.grpc
+    return subprocess.run(
+        [sys.executable, "-m", "sidecar", *args],
+        input=notes_check_request(notes),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+
+
 @pytest.mark.parametrize("variant", ["pdp", "sidecar", "tls"])
 def test_rendered_pod_serves_checks(helm: Helm, opa: Path, pki: Pki, variant: str) -> None:
     extra = ["tls.serverName=" + SERVER_NAME] if variant == "tls" else []
@@ -189,6 +220,11 @@ def test_rendered_pod_serves_checks(helm: Helm, opa: Path, pki: Pki, variant: st
             assert decision["allow"] is False
             # The revision reported is the digest of the repository's policies.
             assert decision["policy_revision"] == policy_bundle.revision(ROOT / "policies")
+
+            # The install notes' Check, as `kubectl exec -i` runs it in the container.
+            tried = _notes_check(helm, root, variant, pod, *extra)
+            assert tried.returncode == 1, tried.stderr  # a deny, not an error
+            assert json.loads(tried.stdout)["allow"] is False
 
             with urllib.request.urlopen(f"http://{pod.metrics}/metrics", timeout=5) as page:
                 assert b"vir_build" in page.read()

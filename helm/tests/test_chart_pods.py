@@ -88,7 +88,10 @@ def test_audit_trail_on_an_emptydir_only_when_asked(helm: Helm) -> None:
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_opa_is_reachable_only_inside_the_pod(helm: Helm, variant: str) -> None:
-    manifests = helm.variant(variant, api_versions=[SERVICE_MONITOR_API])
+    # Unless OPA's metrics are scraped (metrics.opa.enabled; see test_chart_monitoring.py).
+    manifests = helm.variant(
+        variant, "metrics.opa.enabled=false", api_versions=[SERVICE_MONITOR_API]
+    )
     pod = statefulset_pod(manifests)
     opa = container(pod, "opa")
     assert flag(opa, "--addr") == "127.0.0.1:8181"
@@ -321,7 +324,7 @@ def test_vir_sidecar_accepts_the_rendered_arguments(helm: Helm, variant: str) ->
     assert settings.opa_url == "http://127.0.0.1:8181"
     assert settings.audit_fsync is True
     assert settings.clearance_keys is not None
-    assert settings.tls == (variant in {"tls", "bundle"})
+    assert settings.tls == (variant in {"tls", "bundle", "production"})
 
 
 def test_plaintext_pdp_needs_the_insecure_flag_the_chart_passes(helm: Helm) -> None:

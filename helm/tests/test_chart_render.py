@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import shlex
-import shutil
 from pathlib import Path
-from typing import Any
 
-import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 from chartlib import (
     CHART,
     CI_VALUES,
+    CUSTOM_KINDS,
     KUBE_VERSIONS,
     ROOT,
     SERVICE_MONITOR_API,
@@ -20,18 +16,20 @@ from chartlib import (
     Helm,
     Manifest,
     container,
-    find,
     flag,
     helm_binary,
     kinds,
+    notes_check_request,
+    notes_command,
+    render_notes,
     require_binary,
     statefulset_pod,
+    validate_manifest,
 )
+from google.protobuf import json_format
 
-from sidecar import cli
-
-# Custom resources have no schema in kubernetes-validate; their fields are asserted instead.
-CUSTOM_KINDS = {"ServiceMonitor"}
+from sidecar import cli, validation
+from sidecar.api import pb
 
 
 def test_every_variant_has_a_ci_values_file() -> None:
@@ -54,25 +52,6 @@ def test_lint_strict(helm: Helm, variant: str) -> None:
     assert "0 chart(s) failed" in output
 
 
-@functools.cache
-def _validator_version(kube_version: str) -> str:
-    assert kube_version in kubernetes_validate.utils.all_versions() or any(
-        v.startswith(f"{kube_version}.") for v in kubernetes_validate.utils.all_versions()
-    ), f"kubernetes-validate ships no schemas for Kubernetes {kube_version}"
-    return kube_version
-
-
-def _validate(manifest: Manifest, kube_version: str) -> None:
-    try:
-        kubernetes_validate.validate(manifest, _validator_version(kube_version), strict=True)
-    except kubernetes_validate.ValidationError as error:
-        where = ".".join(str(part) for part in error.path)
-        pytest.fail(
-            f"{manifest['kind']}/{manifest['metadata']['name']} is invalid for Kubernetes"
-            f" {kube_version} at {where}: {error.message}"
-        )
-
-
 @pytest.mark.parametrize("kube_version", KUBE_VERSIONS)
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_manifests_match_the_kubernetes_api_schemas(
@@ -82,7 +61,7 @@ def test_manifests_match_the_kubernetes_api_schemas(
     assert manifests
     for manifest in manifests:
         if manifest["kind"] not in CUSTOM_KINDS:
-            _validate(manifest, kube_version)
+            validate_manifest(manifest, kube_version)
 
 
 @pytest.mark.parametrize(
@@ -116,6 +95,22 @@ def test_manifests_match_the_kubernetes_api_schemas(
             ],
         ),
         (
+            "production",
+            [
+                "Certificate",
+                "ConfigMap",
+                "ConfigMap",
+                "NetworkPolicy",
+                "Pod",
+                "PodDisruptionBudget",
+                "Service",
+                "Service",
+                "ServiceAccount",
+                "ServiceMonitor",
+                "StatefulSet",
+            ],
+        ),
+        (
             "bundle",
             [
                 "ConfigMap",
@@ -135,89 +130,86 @@ def test_objects_of_each_variant(helm: Helm, variant: str, expected: list[str]) 
     assert kinds(helm.variant(variant)) == expected
 
 
-def test_service_monitor_only_when_the_cluster_serves_its_api(helm: Helm) -> None:
-    assert "ServiceMonitor" not in kinds(helm.variant("pdp"))
-    assert "ServiceMonitor" not in kinds(
-        helm.variant(
-            "pdp", "metrics.serviceMonitor.enabled=false", api_versions=[SERVICE_MONITOR_API]
-        )
-    )
-
-
-def test_service_monitor_scrapes_the_metrics_port_of_the_release(helm: Helm) -> None:
-    manifests = helm.variant(
-        "pdp",
-        "metrics.serviceMonitor.labels.release=prometheus",
-        api_versions=[SERVICE_MONITOR_API],
-    )
-    monitor = find(manifests, "ServiceMonitor")
-    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
-    assert monitor["metadata"]["labels"]["release"] == "prometheus"
-    spec: dict[str, Any] = monitor["spec"]
-    assert set(spec) == {"selector", "namespaceSelector", "endpoints"}
-    selector = spec["selector"]["matchLabels"]
-    assert spec["namespaceSelector"] == {"matchNames": [monitor["metadata"]["namespace"]]}
-    assert spec["endpoints"] == [
-        {
-            "port": "metrics",
-            "path": "/metrics",
-            "scheme": "http",
-            "interval": "30s",
-            "scrapeTimeout": "10s",
-        }
-    ]
-    # Exactly one Service matches and has the port, so each pod is scraped once.
-    scraped = [
-        s
-        for s in manifests
-        if s["kind"] == "Service"
-        and selector.items() <= s["metadata"]["labels"].items()
-        and any(p["name"] == "metrics" for p in s["spec"].get("ports", []))
-    ]
-    assert [s["metadata"]["name"] for s in scraped] == ["vir-vir-sidecar"]
-    assert (
-        selector.items()
-        <= find(manifests, "StatefulSet")["spec"]["template"]["metadata"]["labels"].items()
-    )
-
-
 def test_chart_refuses_clusters_without_native_sidecar_containers(helm: Helm) -> None:
     with pytest.raises(Exception, match="kubeVersion"):
         helm.variant("pdp", kube_version="1.28")
 
 
-def _notes(helm: Helm, tmp_path: Path, variant: str, *settings: str, values: Any = ()) -> str:
-    """NOTES.txt as `helm install` prints it, rendered offline through a scratch template."""
-    chart = tmp_path / "vir-sidecar"
-    if not chart.exists():
-        shutil.copytree(CHART, chart)
-        (chart / "templates" / "zz-notes.yaml").write_text(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n"
-            '  notes: {{ include "vir-sidecar/templates/NOTES.txt" . | toJson }}\n',
-            encoding="utf-8",
-        )
-    manifests = helm.variant(variant, *settings, chart=chart, values=values)
-    notes = find(manifests, "ConfigMap", "notes")
-    return str(notes["data"]["notes"])
+def _mounted(pod_spec: Manifest, path: str) -> bool:
+    """Whether `path` lies under a volume mount of the vir-sidecar container."""
+    mounts = container(pod_spec, "vir-sidecar")["volumeMounts"]
+    return any(path.startswith(m["mountPath"] + "/") for m in mounts)
 
 
-def _command(notes: str, program: str) -> list[str]:
-    """The arguments of the first `program ...` command in the notes, continuations joined."""
-    text = notes.replace("\\\n", " ")
-    (line,) = [ln for ln in text.splitlines() if program in ln][:1]
-    return shlex.split(line[line.index(program) :])[1:]
+@pytest.mark.parametrize("variant", ["pdp", "tls", "sidecar"])
+def test_notes_health_command_is_the_probe_run_by_hand(
+    helm: Helm, tmp_path: Path, variant: str
+) -> None:
+    notes = render_notes(helm, tmp_path, variant)
+    exec_args = notes_command(notes, "kubectl -n authz exec vir-vir-sidecar-0 -c vir-sidecar --")
+    assert exec_args[:6] == ["-n", "authz", "exec", "vir-vir-sidecar-0", "-c", "vir-sidecar"]
+    by_hand = exec_args[7:]
+    pod = statefulset_pod(helm.variant(variant, "tls.serverName=vir-sidecar.authz.svc"))
+    probe = container(pod, "vir-sidecar")["readinessProbe"]
+    if "exec" in probe:
+        command = probe["exec"]["command"]
+        timeout = command.index("--timeout")
+        assert by_hand == command[:timeout] + command[timeout + 2 :]
+    else:  # the native gRPC probe asks the same health service
+        assert by_hand == [
+            "python",
+            "-I",
+            "/etc/vir-sidecar/probe/grpc_health_probe.py",
+            "--address",
+            "127.0.0.1:50051",
+        ]
+        assert _mounted(pod, by_hand[2])
 
 
-def test_notes_show_how_to_call_check(helm: Helm, tmp_path: Path) -> None:
-    notes = _notes(helm, tmp_path, "tls")
+@pytest.mark.parametrize("variant", ["pdp", "tls", "sidecar"])
+def test_notes_check_runs_in_the_pod_with_a_valid_request(
+    helm: Helm, tmp_path: Path, variant: str
+) -> None:
+    notes = render_notes(helm, tmp_path, variant)
+    assert "examples/" not in notes
+    kubectl = notes_command(notes, "| kubectl")
+    assert kubectl[:8] == [
+        "kubectl",
+        "-n",
+        "authz",
+        "exec",
+        "-i",
+        "vir-vir-sidecar-0",
+        "-c",
+        "vir-sidecar",
+    ]
+    args = cli.build_parser().parse_args(notes_command(notes, "vir-sidecar check"))
+    assert (args.command, args.address, str(args.request)) == ("check", "127.0.0.1:50051", "-")
+    pod = statefulset_pod(helm.variant(variant))
+    for path in (args.tls_ca, args.tls_cert, args.tls_key):
+        assert path is None or _mounted(pod, str(path)), path
+    assert (args.tls_ca is not None) == (variant == "tls")
+    assert (args.tls_cert is not None) == (variant == "tls")
+    # The request it sends passes the sidecar's validation: the answer is a decision
+    # (test_chart_pod_processes.py sends it to a running sidecar and gets a deny).
+    request = json_format.Parse(notes_check_request(notes), pb.CheckRequest())
+    validation.validate(request)
+
+
+def test_notes_show_grpcurl_through_a_port_forward(helm: Helm, tmp_path: Path) -> None:
+    notes = render_notes(helm, tmp_path, "tls")
     assert "port-forward svc/vir-vir-sidecar 50051:50051" in notes
-    args = cli.build_parser().parse_args(_command(notes, "vir-sidecar check"))
-    assert args.command == "check"
-    assert args.address == "127.0.0.1:50051"
-    assert args.server_name == "vir-sidecar.authz.svc"
-    assert args.tls_cert is not None
-    sidecar_notes = _notes(helm, tmp_path, "sidecar")
+    health = notes_command(notes, "grpcurl -cacert")
+    assert health[-2:] == ["127.0.0.1:50051", "grpc.health.v1.Health/Check"]
+    assert health[health.index("-servername") + 1] == "vir-sidecar.authz.svc"
+    assert "-cert" in health
+    # The files it names are fetched from the Secrets the pods mount.
+    volumes = {v["name"]: v for v in statefulset_pod(helm.variant("tls"))["volumes"]}
+    assert f"get secret {volumes['tls']['secret']['secretName']} " in notes
+    assert f"get secret {volumes['probe-client']['secret']['secretName']} " in notes
+    sidecar_notes = render_notes(helm, tmp_path, "sidecar")
     assert "port-forward pod/vir-vir-sidecar-0 50051:50051" in sidecar_notes
+    assert "grpcurl -plaintext 127.0.0.1:50051 grpc.health.v1.Health/Check" in sidecar_notes
     assert "VIR_SIDECAR_ADDRESS" in sidecar_notes
 
 
@@ -225,8 +217,8 @@ def test_notes_show_how_to_call_check(helm: Helm, tmp_path: Path) -> None:
 def test_notes_show_where_the_audit_trail_is_and_how_to_verify_it(
     helm: Helm, tmp_path: Path, variant: str
 ) -> None:
-    notes = _notes(helm, tmp_path, variant)
-    verify = _command(notes, "vir-sidecar audit verify")
+    notes = render_notes(helm, tmp_path, variant)
+    verify = notes_command(notes, "vir-sidecar audit verify")
     args = cli.build_parser().parse_args(verify)
     assert (args.command, args.audit_command) == ("audit", "verify")
     sidecar = container(statefulset_pod(helm.variant(variant)), "vir-sidecar")
@@ -239,7 +231,7 @@ def test_notes_show_where_the_audit_trail_is_and_how_to_verify_it(
 
 
 def test_notes_warn_about_unsafe_settings(helm: Helm, tmp_path: Path) -> None:
-    notes = _notes(
+    notes = render_notes(
         helm,
         tmp_path,
         "pdp",
@@ -250,8 +242,25 @@ def test_notes_warn_about_unsafe_settings(helm: Helm, tmp_path: Path) -> None:
     assert "unsigned clearances are ACCEPTED" in notes
     assert "audit trail is LOST" in notes
     assert "plaintext" in notes
-    no_callers = _notes(helm, tmp_path, "tls", values=[{"networkPolicy": {"grpcFrom": []}}])
+    no_callers = render_notes(helm, tmp_path, "tls", values=[{"networkPolicy": {"grpcFrom": []}}])
     assert "lets no\n  records system reach gRPC" in no_callers
+
+
+def test_notes_tell_where_metrics_are_scraped_and_when_to_restart_for_certificates(
+    helm: Helm, tmp_path: Path
+) -> None:
+    production = render_notes(helm, tmp_path, "production")
+    assert "scraped through ServiceMonitor vir-vir-sidecar in namespace monitoring" in production
+    assert 'OPA\'s own metrics: port "opa-metrics" (8282)' in production
+    assert "Secret vir-vir-sidecar-tls" in production
+    assert "rollout restart statefulset/vir-vir-sidecar" in production
+    undetected = render_notes(helm, tmp_path, "pdp", "metrics.serviceMonitor.enabled=auto")
+    assert 'No ServiceMonitor: metrics.serviceMonitor.enabled is "auto"' in undetected
+    assert "ServiceMonitor" not in render_notes(helm, tmp_path, "pdp")
+    no_scrapers = render_notes(
+        helm, tmp_path, "pdp", values=[{"networkPolicy": {"metricsFrom": []}}]
+    )
+    assert "no Prometheus can scrape" in no_scrapers
 
 
 def test_a_missing_helm_fails_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -44,7 +44,7 @@ exited, so vir-sidecar drains in-flight checks while OPA still answers.
   resources:
     {{- toYaml $opa.resources | nindent 4 }}
   securityContext:
-    {{- include "vir-sidecar.containerSecurityContext" (list nil nil) | trim | nindent 4 }}
+    {{- include "vir-sidecar.containerSecurityContext" (list .Values.containerSecurityContext nil nil) | trim | nindent 4 }}
   volumeMounts:
     {{- if eq .Values.policy.source "bundle" }}
     - name: opa-config
@@ -125,6 +125,14 @@ change (checksum/policies), so subPath's lack of live updates loses nothing.
     {{- if $v.clearance.keysSecret.name }}
     - --clearance-keys=/etc/vir-sidecar/clearance/{{ $v.clearance.keysSecret.key }}
     {{- end }}
+  {{- with $v.sidecar.extraEnv }}
+  env:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $v.sidecar.extraEnvFrom }}
+  envFrom:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   ports:
     {{- if eq $v.mode "pdp" }}
     - name: grpc
@@ -143,7 +151,7 @@ change (checksum/policies), so subPath's lack of live updates loses nothing.
   resources:
     {{- toYaml $v.sidecar.resources | nindent 4 }}
   securityContext:
-    {{- include "vir-sidecar.containerSecurityContext" (list nil nil) | trim | nindent 4 }}
+    {{- include "vir-sidecar.containerSecurityContext" (list .Values.containerSecurityContext nil nil) | trim | nindent 4 }}
   volumeMounts:
     - name: audit
       mountPath: /var/lib/vir-sidecar
@@ -175,6 +183,9 @@ change (checksum/policies), so subPath's lack of live updates loses nothing.
     {{- end }}
     {{- if eq $v.policy.source "configmap" }}
     {{- include "vir-sidecar.policyMounts" . | trim | nindent 4 }}
+    {{- end }}
+    {{- with $v.sidecar.extraVolumeMounts }}
+    {{- toYaml . | nindent 4 }}
     {{- end }}
 {{- end }}
 
@@ -225,8 +236,11 @@ change (checksum/policies), so subPath's lack of live updates loses nothing.
   resources:
     {{- toYaml $app.resources | nindent 4 }}
   securityContext:
-    {{- include "vir-sidecar.containerSecurityContext" (list $app.securityContext.runAsUser $app.securityContext.runAsGroup) | trim | nindent 4 }}
+    {{- include "vir-sidecar.containerSecurityContext" (list $app.securityContext $app.securityContext.runAsUser $app.securityContext.runAsGroup) | trim | nindent 4 }}
   volumeMounts:
     - name: app-tmp
       mountPath: /tmp
+    {{- with $app.extraVolumeMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 {{- end }}

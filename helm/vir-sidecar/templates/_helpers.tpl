@@ -39,6 +39,9 @@ helm.sh/chart: {{ include "vir-sidecar.chart" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: vir-sidecar
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{/* Labels of the helm test pod: deliberately outside the release's selector. */}}
@@ -139,10 +142,16 @@ timeoutSeconds: {{ $timing.timeoutSeconds }}
 failureThreshold: {{ $timing.failureThreshold }}
 {{- end }}
 
-{{/* The security context of every container; (list $ runAsUser runAsGroup) overrides the pod's. */}}
+{{/*
+The security context of a container: (list $overrides runAsUser runAsGroup).
+Of the overrides only seccompProfile and seLinuxOptions are taken; the fields
+of the restricted Pod Security Standard are then set whatever was given, so
+no value (even with schema validation skipped) renders a weaker container.
+*/}}
 {{- define "vir-sidecar.containerSecurityContext" -}}
-{{- $user := index . 0 }}
-{{- $group := index . 1 }}
+{{- $overrides := index . 0 | default dict }}
+{{- $user := index . 1 }}
+{{- $group := index . 2 }}
 {{- if $user }}
 runAsUser: {{ $user }}
 {{- end }}
@@ -156,19 +165,25 @@ privileged: false
 capabilities:
   drop:
     - ALL
-seccompProfile:
-  type: RuntimeDefault
+{{- include "vir-sidecar.restrictedProfiles" $overrides }}
 {{- end }}
 
-{{/* The pod's security context. */}}
+{{/* The pod's security context, with the same restricted fields re-asserted. */}}
 {{- define "vir-sidecar.podSecurityContext" -}}
+{{- $psc := .Values.podSecurityContext }}
+{{- if lt (int $psc.runAsUser) 1 }}
+{{- fail "podSecurityContext.runAsUser must not be 0: the restricted Pod Security Standard forbids running as root" }}
+{{- end }}
 runAsNonRoot: true
-runAsUser: {{ .Values.podSecurityContext.runAsUser }}
-runAsGroup: {{ .Values.podSecurityContext.runAsGroup }}
-fsGroup: {{ .Values.podSecurityContext.fsGroup }}
+runAsUser: {{ $psc.runAsUser }}
+runAsGroup: {{ $psc.runAsGroup }}
+fsGroup: {{ $psc.fsGroup }}
 fsGroupChangePolicy: OnRootMismatch
-seccompProfile:
-  type: RuntimeDefault
+{{- with $psc.supplementalGroups }}
+supplementalGroups:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- include "vir-sidecar.restrictedProfiles" $psc }}
 {{- end }}
 
 {{/*
@@ -197,8 +212,8 @@ scripts/sync-chart-policies.sh refuses paths that would make keys collide.
 {{- if and (eq $v.mode "pdp") (not $v.tls.enabled) (not $v.grpc.insecure) }}
 {{- fail "pdp mode serves gRPC on the pod IP: set tls.enabled=true with tls.secretName, or grpc.insecure=true to serve plaintext (only on a network encrypted by other means)" }}
 {{- end }}
-{{- if and $v.tls.enabled (not $v.tls.secretName) }}
-{{- fail "tls.secretName is required when tls.enabled is true: a kubernetes.io/tls Secret with tls.crt, tls.key and ca.crt" }}
+{{- if and $v.tls.enabled (not $v.tls.secretName) (not $v.tls.certManager.enabled) }}
+{{- fail "tls.secretName is required when tls.enabled is true: a kubernetes.io/tls Secret with tls.crt, tls.key and ca.crt (or set tls.certManager.enabled=true to have cert-manager issue it)" }}
 {{- end }}
 {{- if and (eq $v.mode "sidecar") (not $v.app.image.repository) }}
 {{- fail "sidecar mode needs your records-system container: set app.image.repository (and app.image.tag or app.image.digest)" }}
@@ -231,4 +246,5 @@ scripts/sync-chart-policies.sh refuses paths that would make keys collide.
 {{- if and (eq $v.mode "pdp") (or $v.app.ports $v.app.env $v.app.image.repository) }}
 {{- fail "app.* describes your records-system container and is only used in sidecar mode: set mode=sidecar or remove the app values" }}
 {{- end }}
+{{- include "vir-sidecar.validateExtensions" . }}
 {{- end }}
