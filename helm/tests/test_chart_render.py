@@ -92,7 +92,6 @@ def test_manifests_match_the_kubernetes_api_schemas(
             "pdp",
             [
                 "ConfigMap",
-                "ConfigMap",
                 "NetworkPolicy",
                 "Pod",
                 "PodDisruptionBudget",
@@ -105,7 +104,6 @@ def test_manifests_match_the_kubernetes_api_schemas(
         (
             "sidecar",
             [
-                "ConfigMap",
                 "ConfigMap",
                 "NetworkPolicy",
                 "PodDisruptionBudget",
