@@ -6,11 +6,15 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import grpc
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
+
+Answer = TypeVar("Answer")
 
 
 def add_arguments(parser: argparse.ArgumentParser, *, timeout: float) -> None:
@@ -46,6 +50,25 @@ def open_channel(args: argparse.Namespace) -> grpc.Channel:
             ("grpc.default_authority", args.server_name),
         ]
     return grpc.secure_channel(args.address, credentials, options=options)
+
+
+class CallError(Exception):
+    """The call could not be made, or failed; `code` is its gRPC status when it was made."""
+
+    def __init__(self, message: str, code: grpc.StatusCode | None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def call(args: argparse.Namespace, invoke: Callable[[grpc.Channel], Answer]) -> Answer:
+    """Open the channel `args` describe, make one call on it, and close it."""
+    try:
+        with open_channel(args) as connection:
+            return invoke(connection)
+    except (OSError, ValueError) as error:
+        raise CallError(f"INVALID_TLS_SETTINGS: {error}", None) from error
+    except grpc.RpcError as error:
+        raise CallError(f"{error.code().name}: {error.details()}", error.code()) from error
 
 
 def _read(path: Path | None) -> bytes | None:

@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-import grpc
 from google.protobuf import json_format
 
 from sidecar import channel
@@ -48,16 +47,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"INVALID_REQUEST_FILE: {error}", file=sys.stderr)
         return EXIT_ERROR
     try:
-        connection = channel.open_channel(args)
-    except (OSError, ValueError) as error:
-        print(f"INVALID_TLS_SETTINGS: {error}", file=sys.stderr)
+        response = channel.call(
+            args, lambda c: pb_grpc.AuthorizationServiceStub(c).Check(request, timeout=args.timeout)
+        )
+    except channel.CallError as error:
+        print(error, file=sys.stderr)
         return EXIT_ERROR
-    with connection:
-        stub = pb_grpc.AuthorizationServiceStub(connection)
-        try:
-            response = stub.Check(request, timeout=args.timeout)
-        except grpc.RpcError as error:
-            print(f"{error.code().name}: {error.details()}", file=sys.stderr)
-            return EXIT_ERROR
     print(response_json(response))
     return EXIT_ALLOWED if response.allow else EXIT_DENIED

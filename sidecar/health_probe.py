@@ -35,20 +35,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    request = health_pb2.HealthCheckRequest(service=args.service)
     try:
-        connection = channel.open_channel(args)
-    except (OSError, ValueError) as error:
-        print(f"vir-sidecar health: {error}", file=sys.stderr)
-        return EXIT_ERROR
-    with connection:
-        stub = health_pb2_grpc.HealthStub(connection)
-        request = health_pb2.HealthCheckRequest(service=args.service)
-        try:
-            response = stub.Check(request, timeout=args.timeout)
-        except grpc.RpcError as error:
-            print(f"{args.address}: {error.code().name}: {error.details()}", file=sys.stderr)
-            unknown_service = error.code() == grpc.StatusCode.NOT_FOUND
-            return EXIT_NOT_SERVING if unknown_service else EXIT_ERROR
+        response = channel.call(
+            args, lambda c: health_pb2_grpc.HealthStub(c).Check(request, timeout=args.timeout)
+        )
+    except channel.CallError as error:
+        print(f"{args.address}: {error}", file=sys.stderr)
+        return EXIT_NOT_SERVING if error.code == grpc.StatusCode.NOT_FOUND else EXIT_ERROR
     status = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
     if response.status != health_pb2.HealthCheckResponse.SERVING:
         print(f"{args.address}: {status}", file=sys.stderr)
