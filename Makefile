@@ -70,7 +70,9 @@ BUNDLE := build/vir-policy.tar.gz
 .PHONY: bundle
 bundle: venv tools ## Build build/vir-policy.tar.gz from policies/; SIGNING_KEY=key.pem signs it
 	$(BIN)/vir-sidecar bundle build --policy-dir policies --out $(BUNDLE) \
-		$(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY) --signing-alg $(or $(SIGNING_ALG),RS256))
+		$(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY)) \
+		$(if $(SIGNING_ALG),--signing-alg $(SIGNING_ALG)) \
+		$(if $(SIGNING_KEY_ID),--signing-key-id $(SIGNING_KEY_ID))
 
 # --- run -------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ ever made by a policy nobody signed.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import subprocess
@@ -22,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from integration_tests.processes import POLICIES, free_port, opa_binary, wait_until
-from sidecar.opa.bundle import Bundle, build, read_manifest
+from sidecar.opa.bundle import DEFAULT_SIGNING_KEY_ID, Bundle, build, read_manifest
 from sidecar.opa.entrypoint import DECISION_PATH
 
 REFUSAL_SECONDS = 20
@@ -108,6 +109,7 @@ class VerifyingOpa:
                     "--addr", f"127.0.0.1:{self.port}",
                     "--bundle", str(self.bundle),
                     "--verification-key", str(self.public_key),
+                    "--verification-key-id", DEFAULT_SIGNING_KEY_ID,
                     "--skip-version-check", "--log-level", "error",
                 ],
                 stdout=log,
@@ -164,7 +166,9 @@ def test_signed_bundle_is_served_and_names_its_revision(
     signed: Bundle, keys: KeyPair, opas: list[VerifyingOpa]
 ) -> None:
     assert signed.signed
-    assert json.loads(member(signed.path, ".signatures.json"))["signatures"]
+    (token,) = json.loads(member(signed.path, ".signatures.json"))["signatures"]
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert header == {"alg": "RS256", "kid": DEFAULT_SIGNING_KEY_ID, "typ": "JWT"}
     opa = start_opa(opas, signed.path, keys.public)
     wait_until(opa.answers, 20, "OPA serving the signed bundle")
     answer = opa.decide()

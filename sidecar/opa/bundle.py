@@ -32,6 +32,9 @@ from sidecar.opa.entrypoint import DECISION_PATH
 
 DEFAULT_OUTPUT = Path("build/vir-policy.tar.gz")
 DEFAULT_SIGNING_ALGORITHM = "RS256"
+# The key id the signature names; OPA looks the verification key up by it. The
+# chart's policy.bundle.keyId defaults to the same.
+DEFAULT_SIGNING_KEY_ID = "vir-bundle"
 BUNDLE_ROOT = DECISION_PATH.partition("/")[0]
 MANIFEST = ".manifest"
 SIGNATURES = ".signatures.json"
@@ -76,6 +79,7 @@ def build(
     opa_binary: str,
     signing_key: Path | None = None,
     signing_algorithm: str = DEFAULT_SIGNING_ALGORITHM,
+    signing_key_id: str = DEFAULT_SIGNING_KEY_ID,
 ) -> Bundle:
     """Build `output` from `policy_dir`; replace it atomically, so a reader never sees half."""
     if os.sep in opa_binary:  # `opa build` runs in the staging directory
@@ -88,7 +92,9 @@ def build(
         _opa_build(opa_binary, stage, draft)
         revision = content_revision(draft)
         _write_manifest(stage, revision=revision)
-        signing = None if signing_key is None else (signing_key.resolve(), signing_algorithm)
+        signing = None
+        if signing_key is not None:
+            signing = Signing(signing_key.resolve(), signing_algorithm, signing_key_id)
         built = Path(work) / "bundle.tar.gz"
         _opa_build(opa_binary, stage, built, signing)
         _check_entrypoint(opa_binary, built)
@@ -159,15 +165,21 @@ def _write_manifest(stage: Path, *, revision: str | None) -> None:
     (stage / MANIFEST).write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
 
 
-def _opa_build(
-    opa_binary: str, stage: Path, output: Path, signing: tuple[Path, str] | None = None
-) -> None:
+@dataclass(frozen=True)
+class Signing:
+    key: Path
+    algorithm: str
+    key_id: str
+
+
+def _opa_build(opa_binary: str, stage: Path, output: Path, signing: Signing | None = None) -> None:
     # Built from inside the stage, so the paths in the tarball do not depend on
     # where the checkout is.
     command = [opa_binary, "build", "--bundle", ".", "--output", str(output)]
     if signing is not None:
-        key, algorithm = signing
-        command += ["--signing-key", str(key), "--signing-alg", algorithm]
+        command += ["--signing-key", str(signing.key), "--signing-alg", signing.algorithm]
+        # opa build writes this id into the signature as the key to verify it with.
+        command += ["--verification-key-id", signing.key_id]
     _run_opa(command, cwd=stage)
 
 

@@ -24,6 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=bundle.DEFAULT_SIGNING_ALGORITHM,
         help="JWT algorithm of the signing key (default %(default)s)",
     )
+    build.add_argument(
+        "--signing-key-id",
+        default=bundle.DEFAULT_SIGNING_KEY_ID,
+        help="key id the signature names, for OPA's --verification-key-id (default %(default)s)",
+    )
     build.add_argument("--opa-binary", default=None)
 
 
@@ -35,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
             opa_binary=find_binary(args.opa_binary, os.environ),
             signing_key=args.signing_key,
             signing_algorithm=args.signing_alg,
+            signing_key_id=args.signing_key_id,
         )
     except (bundle.BundleError, OpaStartError) as error:
         print(f"vir-sidecar bundle build: {error}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -11,6 +12,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from sidecar.opa.bundle import (
     BUNDLE_ROOT,
@@ -162,3 +165,36 @@ def test_cli_reports_a_failed_build(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 1
     assert "no policy files" in result.stderr
+
+
+def test_a_signed_bundle_names_its_algorithm_and_key_id(built: Bundle, tmp_path: Path) -> None:
+    key = tmp_path / "signing.pem"
+    key.write_bytes(
+        ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    signed = build(
+        POLICIES,
+        tmp_path / "signed.tar.gz",
+        opa_binary=OPA,
+        signing_key=key,
+        signing_algorithm="ES256",
+        signing_key_id="force-policy-2026",
+    )
+    assert signed.signed
+    assert signed.revision == built.revision
+    with tarfile.open(signed.path) as archive:
+        stream = archive.extractfile("/.signatures.json")
+        assert stream is not None
+        (token,) = json.load(stream)["signatures"]
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert header == {"alg": "ES256", "kid": "force-policy-2026", "typ": "JWT"}
+    assert names_in(signed.path) == names_in(built.path) | {".signatures.json"}
+
+
+def test_a_missing_signing_key_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(BundleError, match="opa build failed"):
+        build(POLICIES, tmp_path / "out.tar.gz", opa_binary=OPA, signing_key=tmp_path / "no.pem")
