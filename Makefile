@@ -25,7 +25,7 @@ export PATH := $(TOOLS):$(CURDIR)/$(BIN):$(PATH)
 export VIR_OPA_BINARY := $(OPA)
 
 GENERATED := sidecar/_generated
-PY_SOURCES := sidecar tests integration_tests helm/tests helm/vir-sidecar/files bench conftest.py
+PY_SOURCES := sidecar devtools tests integration_tests helm/tests bench conftest.py
 PROTO := proto/vir/authz/v1/authz_service.proto
 
 .PHONY: help
@@ -68,6 +68,17 @@ lock: ## Re-pin every Python dependency into requirements.lock
 proto: venv ## Regenerate the Python stubs from proto/
 	scripts/gen-proto.sh $(GENERATED)
 
+# --- build -----------------------------------------------------------------
+
+BUNDLE := build/vir-policy.tar.gz
+
+.PHONY: bundle
+bundle: venv tools ## Build build/vir-policy.tar.gz from policies/; SIGNING_KEY=key.pem signs it
+	$(BIN)/vir-sidecar bundle build --policy-dir policies --out $(BUNDLE) \
+		$(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY)) \
+		$(if $(SIGNING_ALG),--signing-alg $(SIGNING_ALG)) \
+		$(if $(SIGNING_KEY_ID),--signing-key-id $(SIGNING_KEY_ID))
+
 # --- run -------------------------------------------------------------------
 
 .PHONY: run
@@ -85,7 +96,7 @@ lint: venv tools ## ruff, mypy, buf lint, opa fmt/check and stub freshness
 	$(BIN)/ruff check $(PY_SOURCES)
 	$(BIN)/ruff format --check $(PY_SOURCES)
 	$(BIN)/mypy
-	$(BIN)/mypy --strict helm/tests helm/vir-sidecar/files/grpc_health_probe.py
+	$(BIN)/mypy --strict helm/tests
 	$(BUF) lint
 	scripts/gen-proto.sh --check $(GENERATED)
 	$(OPA) fmt --list --fail policies
@@ -94,7 +105,7 @@ lint: venv tools ## ruff, mypy, buf lint, opa fmt/check and stub freshness
 .PHONY: policy-test
 policy-test: tools ## opa test with coverage of every rule
 	$(OPA) test --bundle policies --explain=fails --timeout 120s
-	$(BIN)/python -m sidecar.devtools.coverage_gate policies
+	$(BIN)/python -m devtools.coverage_gate policies
 
 .PHONY: unit-test
 unit-test: venv ## Python unit tests

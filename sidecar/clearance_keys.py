@@ -14,12 +14,14 @@ from pathlib import Path
 
 import structlog
 
+from sidecar.errors import StartupError
+
 log = structlog.get_logger("vir.clearance_keys")
 
 SUPPORTED_KEY_TYPES = frozenset({"EC", "RSA"})
 
 
-class ClearanceKeysError(ValueError):
+class ClearanceKeysError(StartupError, ValueError):
     """The JWKS file cannot be used."""
 
 

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sidecar.errors import StartupError
 
-class ConfigError(ValueError):
+
+class ConfigError(StartupError, ValueError):
     """A setting has a value the sidecar cannot use."""
 
 

@@ -15,6 +15,8 @@ import aiohttp
 import orjson
 from opa_client import AsyncOpaClient
 
+from sidecar.errors import UnavailableError
+
 DECISION_PACKAGE = "vir.authz"
 DECISION_RULE = "decision"
 
@@ -23,7 +25,7 @@ DECISION_RULE = "decision"
 _PROBE_INPUT: dict[str, Any] = {"request": {}, "context": {"time": "2026-01-12T00:00:00Z"}}
 
 
-class EngineError(Exception):
+class EngineError(UnavailableError):
     """OPA could not give a decision."""
 
     def __init__(self, kind: str, detail: str) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import structlog
 
 from sidecar import policy_bundle
+from sidecar.errors import StartupError
 
 log = structlog.get_logger("vir.opa")
 
@@ -22,7 +23,7 @@ BACKOFF_FIRST_SECONDS = 0.2
 BACKOFF_MAX_SECONDS = 5.0
 
 
-class OpaStartError(RuntimeError):
+class OpaStartError(StartupError):
     """The OPA binary could not be found or did not become ready."""
 
 

@@ -8,25 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-# Tests and scenario tables sit in the bundle for `opa test`; they are not served.
-TEST_SUFFIX = "_test.rego"
-SCENARIO_DIR = "scenarios"
-SERVED_SUFFIXES = (".rego", ".json", ".yaml", ".yml")
+from sidecar.opa.bundle import served_files
 
-
-def served_files(policy_dir: Path) -> Iterator[Path]:
-    """The bundle files OPA serves, relative to `policy_dir`, in a stable order."""
-    for path in sorted(policy_dir.rglob("*")):
-        relative = path.relative_to(policy_dir)
-        if not path.is_file() or SCENARIO_DIR in relative.parts[:-1]:
-            continue
-        if path.name.endswith(TEST_SUFFIX):
-            continue
-        if path.suffix in SERVED_SUFFIXES or path.name == ".manifest":
-            yield relative
+__all__ = ["revision", "served_files", "snapshot"]
 
 
 def revision(policy_dir: Path) -> str:

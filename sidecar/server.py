@@ -17,21 +17,18 @@ from grpc_reflection.v1alpha import reflection
 from sidecar import policy_bundle
 from sidecar.api import SERVICE_NAME
 from sidecar.audit import AuditError, AuditTrail, Pseudonymiser, create_dev_key, load_audit_key
-from sidecar.clearance_keys import ClearanceKeys, ClearanceKeysError
+from sidecar.clearance_keys import ClearanceKeys
 from sidecar.config import Config
+from sidecar.errors import StartupError
 from sidecar.health import HealthReporter
 from sidecar.metrics import create_metrics, serve_metrics
 from sidecar.opa_engine import OpaEngine
-from sidecar.opa_process import OpaStartError, OpaSupervisor, find_binary
+from sidecar.opa_process import OpaSupervisor, find_binary
 from sidecar.service import CheckService, PolicyState, add_to_server, transport_limit
 
 log = structlog.get_logger("vir.server")
 
 PROBE_TIMEOUT_SECONDS = 1.0
-
-
-class StartupError(RuntimeError):
-    """The sidecar cannot start with this configuration."""
 
 
 def _audit_key(config: Config) -> bytes:
@@ -207,14 +204,7 @@ async def _wait_for_stop_signal() -> None:
 def run(config: Config) -> int:
     try:
         uvloop.run(serve(config))
-    except (
-        StartupError,
-        AuditError,
-        ClearanceKeysError,
-        OpaStartError,
-        OSError,
-        ValueError,
-    ) as error:
+    except (StartupError, AuditError, OSError, ValueError) as error:
         log.error("startup_failed", error=str(error))
         return 1
     return 0

@@ -37,7 +37,6 @@ from testpki import SERVER_NAME, Pki
 from sidecar import policy_bundle
 
 AUDIT_KEY = "5a" * 32
-PROBE_SCRIPT = ROOT / "helm" / "vir-sidecar" / "files" / "grpc_health_probe.py"
 
 
 def _b64url(number: int, length: int) -> str:
@@ -81,9 +80,6 @@ def _lay_out_files(manifests: list[Manifest], pod: Pod, pki: Pki | None) -> None
     sidecar = container(spec, "vir-sidecar")
     materialise_policies(manifests, "vir-sidecar", pod.root / "policies")
     volumes = {v["name"]: v for v in spec["volumes"]}
-    contents: dict[str, bytes] = {
-        "grpc_health_probe.py": (ROOT / "helm/vir-sidecar/files/grpc_health_probe.py").read_bytes(),
-    }
     for mount in sidecar["volumeMounts"]:
         volume = volumes.get(mount["name"], {})
         source = volume.get("secret") or volume.get("configMap")
@@ -97,8 +93,6 @@ def _lay_out_files(manifests: list[Manifest], pod: Pod, pki: Pki | None) -> None
                 data = AUDIT_KEY.encode()
             elif mount["name"] == "clearance-keys":
                 data = _jwks().encode()
-            elif key in contents:
-                data = contents[key]
             else:
                 assert pki is not None, f"no test material for {mount['name']}/{key}"
                 server = {"tls.crt": pki.server_cert, "tls.key": pki.server_key}
@@ -145,20 +139,24 @@ def _run_sidecar(args: list[str]) -> Iterator[subprocess.Popen[bytes]]:
 
 
 def _probe(probe: Manifest, pod: Pod) -> subprocess.CompletedProcess[str]:
-    """Run a rendered probe here. An exec probe's `python` is the image's venv Python; a
-    native gRPC probe asks the health service for "" in plaintext, as the kubelet does."""
+    """Run a rendered probe here. An exec probe's `vir-sidecar` is the image's; a native
+    gRPC probe asks the health service for "" in plaintext, as the kubelet does."""
     if "grpc" in probe:
         assert probe["grpc"] == {"port": 50051}
-        command = ["python", str(PROBE_SCRIPT), "--address", "127.0.0.1:50051"]
+        command = ["vir-sidecar", "health", "--address", "127.0.0.1:50051"]
     else:
         command = probe["exec"]["command"]
-    assert command[0] == "python"
-    localised = [pod.local(part) for part in command[1:]]
+    assert command[:2] == ["vir-sidecar", "health"]
+    localised = [pod.local(part) for part in command[2:]]
     index = localised.index("--address")
     assert localised[index + 1] == "127.0.0.1:50051"
     localised[index + 1] = pod.grpc
     return subprocess.run(
-        [sys.executable, *localised], capture_output=True, text=True, check=False, timeout=30
+        [sys.executable, "-m", "sidecar", "health", *localised],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
     )
 
 

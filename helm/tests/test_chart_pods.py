@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from chartlib import (
     FULLNAME,
@@ -22,7 +24,7 @@ from chartlib import (
 from sidecar import cli, config
 
 PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
-EXEC_PROBE_SCRIPT = "/etc/vir-sidecar/probe/grpc_health_probe.py"
+EXEC_PROBE = ["vir-sidecar", "health"]
 # The writable emptyDir each container gets (a path in the pod, not on this machine).
 POD_TMP = "/tmp"  # noqa: S108
 
@@ -137,13 +139,14 @@ def test_exec_probes_where_native_grpc_probes_cannot_reach(helm: Helm, variant: 
     mounts = {m["mountPath"] for m in sidecar["volumeMounts"]}
     for probe in PROBES:
         command = sidecar[probe]["exec"]["command"]
-        assert command[:3] == ["python", "-I", EXEC_PROBE_SCRIPT], probe
-        assert command[command.index("--address") + 1] == "127.0.0.1:50051"
-        for option in ("--tls-ca", "--tls-cert", "--tls-key"):
-            if option in command:
-                path = command[command.index(option) + 1]
-                assert any(path.startswith(m + "/") for m in mounts), path
-    assert "/etc/vir-sidecar/probe" in mounts
+        assert command[:2] == EXEC_PROBE, probe
+        parsed = cli.build_parser().parse_args(command[1:])
+        assert parsed.address == "127.0.0.1:50051"
+        assert parsed.service == ""
+        for path in (parsed.tls_ca, parsed.tls_cert, parsed.tls_key):
+            if path is not None:
+                assert any(str(path).startswith(m + "/") for m in mounts), path
+    assert not [v for v in pod["volumes"] if "probe" in json.dumps(v.get("configMap", {}))]
 
 
 def test_tls_probes_verify_the_server_and_present_a_client_certificate(helm: Helm) -> None:
@@ -278,9 +281,17 @@ def test_helm_test_pod_checks_health_through_the_service(helm: Helm) -> None:
     assert test_pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
     (probe,) = test_pod["spec"]["containers"]
     command = probe["command"]
-    assert command[:3] == ["python", "-I", EXEC_PROBE_SCRIPT]
-    assert f"--address={FULLNAME}.{NAMESPACE}.svc:50051" in command
-    assert "--server-name=vir-sidecar.authz.svc" in command
+    assert command[:2] == EXEC_PROBE
+    parsed = cli.build_parser().parse_args(command[1:])
+    assert parsed.address == f"{FULLNAME}.{NAMESPACE}.svc:50051"
+    assert parsed.server_name == "vir-sidecar.authz.svc"
+    assert str(parsed.tls_ca) == "/etc/vir-sidecar/tls/ca.crt"
+    assert (str(parsed.tls_cert), str(parsed.tls_key)) == (
+        "/etc/vir-sidecar/probe-client/tls.crt",
+        "/etc/vir-sidecar/probe-client/tls.key",
+    )
+    mounts = {m["mountPath"] for m in probe["volumeMounts"]}
+    assert {"/etc/vir-sidecar/tls", "/etc/vir-sidecar/probe-client"} <= mounts
     # It must not be selected by the release's Service, PDB or NetworkPolicy.
     selector = find(manifests, "StatefulSet")["spec"]["selector"]["matchLabels"]
     assert not selector.items() <= test_pod["metadata"]["labels"].items()

@@ -102,13 +102,7 @@ def test_pods_roll_when_a_policy_changes(helm: Helm, tmp_path: Path) -> None:
     assert after["checksum/config"] == before["checksum/config"]
 
 
-def test_pods_roll_when_the_configuration_changes(helm: Helm, tmp_path: Path) -> None:
-    chart = _chart_copy(tmp_path)
-    before = _annotations(helm.variant("bundle", chart=chart))
-    probe = chart / "files" / "grpc_health_probe.py"
-    probe.write_text(probe.read_text(encoding="utf-8") + "\n# amended\n", encoding="utf-8")
-    after = _annotations(helm.variant("bundle", chart=chart))
-    assert after["checksum/config"] != before["checksum/config"]
+def test_pods_roll_when_the_configuration_changes(helm: Helm) -> None:
     polled = _annotations(helm.variant("bundle", "policy.bundle.polling.maxDelaySeconds=300"))
     assert polled["checksum/config"] != _annotations(helm.variant("bundle"))["checksum/config"]
 

@@ -71,7 +71,6 @@ def test_manifests_match_the_kubernetes_api_schemas(
             "pdp",
             [
                 "ConfigMap",
-                "ConfigMap",
                 "NetworkPolicy",
                 "Pod",
                 "PodDisruptionBudget",
@@ -84,7 +83,6 @@ def test_manifests_match_the_kubernetes_api_schemas(
         (
             "sidecar",
             [
-                "ConfigMap",
                 "ConfigMap",
                 "NetworkPolicy",
                 "PodDisruptionBudget",

@@ -5,6 +5,7 @@ There is no container engine here, so the Dockerfile is read, not built.
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import json
 import re
@@ -177,9 +178,24 @@ def test_final_stage_holds_the_venv_and_no_build_tools() -> None:
     for tool in ("apt-get", "gcc", "build-essential", "pip install", "curl", "wget"):
         assert tool not in runs, tool
     assert "pip uninstall" in runs
-    # The exec probes and the helm test run `python` from the venv.
+    # The exec probes and the helm test run `vir-sidecar health` from the venv.
     (path,) = [rest for keyword, rest in stage if keyword == "ENV" and rest.startswith("PATH=")]
     assert path.startswith("PATH=/opt/venv/bin:")
+
+
+def test_the_installed_packages_hold_no_developer_tools() -> None:
+    include = pyproject()["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert include == ["sidecar*"]
+    packages = [
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in ROOT.glob("**/__init__.py")
+        if not {".venv", ".tools", ".git", "build"} & set(init.parts)
+    ]
+    installed = [p for p in packages if any(fnmatch.fnmatch(p, pattern) for pattern in include)]
+    assert "sidecar" in installed
+    assert not [p for p in installed if "devtools" in p.split(".")]
+    # The coverage gate and any other developer tool live outside the package.
+    assert (ROOT / "devtools" / "coverage_gate.py").is_file()
 
 
 def _ignored(path: str) -> bool:
@@ -230,6 +246,8 @@ def test_build_context_includes(path: str) -> None:
         "sidecar/__pycache__/cli.cpython-311.pyc",
         "sidecar/audit/__pycache__/trail.cpython-311.pyc",
         "build/lib/sidecar/cli.py",
+        "build/vir-policy.tar.gz",
+        "devtools/coverage_gate.py",
         "vir_sidecar.egg-info/PKG-INFO",
     ],
 )

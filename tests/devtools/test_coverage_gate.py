@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sidecar.devtools import coverage_gate
-from sidecar.devtools.coverage_gate import (
+from devtools import coverage_gate
+from devtools.coverage_gate import (
     CoverageResult,
     GateError,
     LineRange,

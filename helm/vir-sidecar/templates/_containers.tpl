@@ -157,9 +157,6 @@ change (checksum/policies), so subPath's lack of live updates loses nothing.
       mountPath: /var/lib/vir-sidecar
     - name: tmp
       mountPath: /tmp
-    - name: probe
-      mountPath: /etc/vir-sidecar/probe
-      readOnly: true
     - name: audit-key
       mountPath: /etc/vir-sidecar/audit-key
       readOnly: true

@@ -98,11 +98,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
-Command of the exec health probe, as a JSON list: files/grpc_health_probe.py
-run by the image's Python against the sidecar on loopback.
+Command of the exec health probe, as a JSON list: the image's
+`vir-sidecar health` against the sidecar on loopback.
 */}}
 {{- define "vir-sidecar.execProbeCommand" -}}
-{{- $cmd := list "python" "-I" "/etc/vir-sidecar/probe/grpc_health_probe.py" "--address" (printf "127.0.0.1:%v" .Values.grpc.port) "--timeout" "3" }}
+{{- $cmd := list "vir-sidecar" "health" "--address" (printf "127.0.0.1:%v" .Values.grpc.port) "--timeout" "3" }}
 {{- if .Values.tls.enabled }}
 {{- $cmd = concat $cmd (list "--tls-ca" "/etc/vir-sidecar/tls/ca.crt" "--server-name" (include "vir-sidecar.tlsServerName" .)) }}
 {{- if .Values.tls.clientAuth.enabled }}

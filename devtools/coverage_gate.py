@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m sidecar.devtools.coverage_gate [BUNDLE_DIR]
+    python -m devtools.coverage_gate [BUNDLE_DIR]
 
 Runs ``opa test --bundle BUNDLE_DIR --coverage --format json`` (default
 ``policies``) and reads the coverage report. Files ending in ``_test.rego`` are
@@ -194,7 +194,7 @@ def report_text(result: CoverageResult) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m sidecar.devtools.coverage_gate",
+        prog="python -m devtools.coverage_gate",
         description="Fail when a line of a Rego policy is not covered by opa test.",
     )
     parser.add_argument("bundle_dir", nargs="?", default="policies", help="policy bundle directory")
