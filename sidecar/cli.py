@@ -39,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     from sidecar.audit.verify_cli import add_verify_arguments
 
     add_verify_arguments(verify)
+    report = audit_commands.add_parser(
+        "report", help="verify trails and report their decisions for oversight"
+    )
+    from sidecar.report.cli import add_report_arguments
+
+    add_report_arguments(report)
     return parser
 
 
@@ -60,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return explain.run(args)
     if args.command == "clearance":
         return clearance_token.run(args)
+    if args.audit_command == "report":
+        from sidecar.report.cli import run_report
+
+        return run_report(args)
     from sidecar.audit.verify_cli import run_verify
 
     return run_verify(args)
