@@ -121,6 +121,14 @@ bench: venv tools ## Latency, throughput and cost against direct OPA (under 3 mi
 bench-quick: venv tools ## The benchmark as a 30-second smoke test, no pass/fail on times
 	$(BIN)/python -m bench.run --quick
 
+.PHONY: bench-report
+bench-report: venv tools ## A year of audit (~1M records, 4 trails) verified and reported: goal < 60 s
+	$(BIN)/python -m bench.audit_report_bench
+
+.PHONY: example-report
+example-report: venv tools ## Regenerate docs/example-audit-report.html from real checks
+	$(BIN)/python -m bench.example_audit_report docs/example-audit-report.html
+
 .PHONY: fuzz
 fuzz: venv tools ## Property tests with ten times the examples, freshly randomised
 	VIR_PROPERTY_SCALE=10 VIR_PROPERTY_RANDOM=1 $(BIN)/pytest integration_tests/test_properties.py -q

@@ -14,7 +14,7 @@ import leather
 from sidecar.report.periods import period_start
 
 WIDTH = 720
-MAX_TICKS = 12
+MAX_TICKS = 6
 ALLOW_COLOUR = "#1b7837"
 DENY_COLOUR = "#b2182b"
 BAR_COLOUR = "#4a6fa5"
@@ -28,6 +28,7 @@ def _print_friendly_theme() -> None:
         setattr(leather.theme, f"{name}_font_family", _FONT)
     leather.theme.label_color = "#444444"
     leather.theme.tick_color = "#dddddd"
+    leather.theme.tick_font_size = 12
 
 
 def decisions_over_time(periods: Sequence[Mapping[str, object]]) -> str:
@@ -35,6 +36,8 @@ def decisions_over_time(periods: Sequence[Mapping[str, object]]) -> str:
     _print_friendly_theme()
     chart = leather.Chart("Allows and denies per period")
     labels = {_start(p): str(p["period"]) for p in periods}
+    highest = max(_drawn(_outcomes(p)[o]) for p in periods for o in ("allow", "deny"))
+    chart.add_y_scale(0, max(highest, 1))
     starts = sorted(labels)
     for outcome, colour in (("allow", ALLOW_COLOUR), ("deny", DENY_COLOUR)):
         points = [(_start(p), _drawn(_outcomes(p)[outcome])) for p in periods]
@@ -56,7 +59,6 @@ def bars(title: str, counts: Mapping[str, object]) -> str:
     _print_friendly_theme()
     chart = leather.Chart(title)
     rows = [(_drawn(count), f"{key} ({count})") for key, count in counts.items()]
-    rows.reverse()  # leather draws the first bar at the bottom
     chart.add_bars(rows, fill_color=BAR_COLOUR)
     height = 90 + 26 * len(rows)
     return str(chart.to_svg(width=WIDTH, height=height))

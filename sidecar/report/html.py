@@ -209,7 +209,7 @@ def _breakdowns(
     parts = []
     for name, title in BREAKDOWNS:
         counts = _map(figures[name])
-        if not counts:
+        if not counts or name == "policy_revisions":  # its own section, with the periods
             continue
         parts.append(f"<{level}>{escape(title)}</{level}>")
         if name == "deny_reasons":
