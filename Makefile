@@ -100,9 +100,9 @@ integration-test: venv tools ## Real OPA and sidecar processes over gRPC
 	$(BIN)/pytest integration_tests -q --ignore=integration_tests/promtool
 
 .PHONY: metrics-lint
-metrics-lint: venv tools ## Build promtool (slow: ~9 min cold) and run `promtool check metrics` on live /metrics
+metrics-lint: venv tools ## Build promtool (slow: ~9 min cold); `promtool check metrics` on live /metrics, `check rules` on the chart's alerts
 	@scripts/go-tool.sh $(PROMTOOL) github.com/prometheus/prometheus $(PROMETHEUS_VERSION) github.com/prometheus/prometheus/cmd/promtool
-	VIR_PROMTOOL_BINARY=$(PROMTOOL) $(BIN)/pytest integration_tests/promtool -q
+	VIR_PROMTOOL_BINARY=$(PROMTOOL) VIR_HELM_BINARY=$(HELM) $(BIN)/pytest integration_tests/promtool -q
 
 .PHONY: chart-policies
 chart-policies: ## Copy the served policies into the Helm chart
