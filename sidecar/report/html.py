@@ -93,7 +93,7 @@ def _meta(summary: Mapping[str, object]) -> str:
         ("To", escape(str(summary["to"] or "the last record"))),
         ("Period", escape(str(summary["period"]))),
         ("Generated", escape(str(summary["generated_at"]))),
-        ("Small numbers", f'counts from 1 to {int(str(k)) - 1} are shown as "&lt;{k}"'),
+        ("Small numbers", _suppression_note(int(str(k)))),
         ("Reason messages from", escape(source)),
     ]
     cells = "".join(f"<tr><td>{label}</td><td>{value}</td></tr>" for label, value in rows)
@@ -102,6 +102,12 @@ def _meta(summary: Mapping[str, object]) -> str:
         '<p class="note">Counts only. This report never shows victim pseudonyms, request or '
         "officer identifiers, or any free text from requests.</p>"
     )
+
+
+def _suppression_note(k: int) -> str:
+    if k <= 1:
+        return "every count is shown"
+    return f'counts from 1 to {k - 1} are shown as "&lt;{k}", totals included'
 
 
 def _verification(summary: Mapping[str, object]) -> str:

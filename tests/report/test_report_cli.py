@@ -185,6 +185,7 @@ def test_html_is_self_contained(key_file: Path, good_trail: Path) -> None:
         assert forbidden not in lowered
     assert set(re.findall(r"https?://[^\s\"'<>]+", page)) == {"http://www.w3.org/2000/svg"}
     assert "@media print" in page
+    assert 'counts from 1 to 4 are shown as "&lt;5"' in page
 
 
 @pytest.mark.parametrize("output_format", ["html", "json", "csv"])
