@@ -17,14 +17,14 @@ from sidecar.audit.errors import AuditKeyError
 from sidecar.audit.keys import KEY_ENV_VAR, load_audit_key
 from sidecar.report.json_csv import to_csv, to_json
 from sidecar.report.messages import load_messages
-from sidecar.report.periods import PERIODS, period_key
+from sidecar.report.periods import PERIODS
 from sidecar.report.summary import (
     DEFAULT_MIN_COUNT,
     DEFAULT_TOP_CALLERS,
     Options,
     build_summary,
 )
-from sidecar.report.trails import DateRange, Tallies, TrailResult, read_trail
+from sidecar.report.trails import DateRange, TrailResult, read_trails
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -72,6 +72,12 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
         help="policy bundle whose finding_text gives the deny reasons' messages",
     )
     parser.add_argument("--opa-binary", default=None, help="opa binary for reading messages")
+    parser.add_argument(
+        "--jobs",
+        type=_positive,
+        default=os.cpu_count() or 1,
+        help="trails verified at once, each in its own process (default: the CPU count)",
+    )
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -95,19 +101,14 @@ def run_report(args: argparse.Namespace) -> int:
         min_count=args.min_count,
         top_callers=args.top_callers,
     )
-    tallies = Tallies()
-    trails = [
-        read_trail(
-            path,
-            key,
-            into=tallies,
-            period_of=period_key(args.by),
-            dates=DateRange(args.date_from, args.date_to),
-            from_genesis=not args.partial,
-        )
-        for path in args.paths
-    ]
-    tallies.finish()
+    trails, tallies = read_trails(
+        args.paths,
+        key,
+        by=args.by,
+        dates=DateRange(args.date_from, args.date_to),
+        from_genesis=not args.partial,
+        workers=args.jobs,
+    )
     summary = build_summary(
         trails=trails,
         tallies=tallies,

@@ -9,8 +9,10 @@ lines are only counted, as unverified, by outcome where a line can be read at al
 
 from __future__ import annotations
 
+import multiprocessing
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import orjson
 
 from sidecar.audit.files import is_quarantine_file, list_audit_files
 from sidecar.audit.verify import VerifyResult, verify_paths
-from sidecar.report.periods import day_of
+from sidecar.report.periods import day_of, period_key
 from sidecar.report.tally import Tally
 
 
@@ -62,6 +64,15 @@ class Tallies:
             tally = self.periods[period] = Tally()
         tally.add(record)
 
+    def merge(self, other: Tallies) -> None:
+        """Add another trail's per-period counts to these."""
+        for period, tally in other.periods.items():
+            mine = self.periods.get(period)
+            if mine is None:
+                self.periods[period] = tally
+            else:
+                mine.merge(tally)
+
     def finish(self) -> None:
         """Sort the periods and compute the total."""
         self.periods = dict(sorted(self.periods.items()))
@@ -98,6 +109,42 @@ def read_trail(
                     outcome if isinstance(outcome, str) else "unreadable"
                 ] += 1
     return result
+
+
+def read_trails(
+    paths: Sequence[Path],
+    key: bytes,
+    *,
+    by: str,
+    dates: DateRange,
+    from_genesis: bool = True,
+    workers: int = 1,
+) -> tuple[list[TrailResult], Tallies]:
+    """Verify and count every trail, up to `workers` at a time in their own processes.
+
+    Trails are independent chains, so they verify in parallel; the counts are merged after.
+    """
+    jobs = [(path, key, by, dates, from_genesis) for path in paths]
+    if workers > 1 and len(paths) > 1:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(min(workers, len(paths)), mp_context=context) as pool:
+            done = list(pool.map(_read_one, jobs))
+    else:
+        done = [_read_one(job) for job in jobs]
+    tallies = Tallies()
+    for _, trail_tallies in done:
+        tallies.merge(trail_tallies)
+    tallies.finish()
+    return [result for result, _ in done], tallies
+
+
+def _read_one(job: tuple[Path, bytes, str, DateRange, bool]) -> tuple[TrailResult, Tallies]:
+    path, key, by, dates, from_genesis = job
+    tallies = Tallies()
+    result = read_trail(
+        path, key, into=tallies, period_of=period_key(by), dates=dates, from_genesis=from_genesis
+    )
+    return result, tallies
 
 
 def trail_files(path: Path) -> list[Path]:

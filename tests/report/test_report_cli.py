@@ -227,3 +227,15 @@ def test_usage_errors_exit_2(key_file: Path, good_trail: Path, args: list[str]) 
 
 def test_missing_trail_exits_2(key_file: Path, tmp_path: Path) -> None:
     assert main(["audit", "report", "--key-file", str(key_file), str(tmp_path / "none")]) == 2
+
+
+def test_trails_read_in_parallel_or_one_by_one_give_the_same_report(
+    key_file: Path, good_trail: Path, tampered_trail: Path
+) -> None:
+    reports = []
+    for jobs in ("1", "2"):
+        status, summary = as_json(key_file, "--jobs", jobs, good_trail, tampered_trail)
+        assert status == 1
+        del summary["generated_at"]
+        reports.append(summary)
+    assert reports[0] == reports[1]
