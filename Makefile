@@ -116,9 +116,9 @@ integration-test: venv tools ## Real OPA and sidecar processes over gRPC
 	$(BIN)/pytest integration_tests -q --ignore=integration_tests/promtool
 
 .PHONY: metrics-lint
-metrics-lint: venv tools ## Build promtool (slow: ~9 min cold) and run `promtool check metrics` on live /metrics
+metrics-lint: venv tools ## Build promtool (slow: ~9 min cold); `promtool check metrics` on live /metrics, `check rules` on the chart's alerts
 	@scripts/go-tool.sh $(PROMTOOL) github.com/prometheus/prometheus $(PROMETHEUS_VERSION) github.com/prometheus/prometheus/cmd/promtool
-	VIR_PROMTOOL_BINARY=$(PROMTOOL) $(BIN)/pytest integration_tests/promtool -q
+	VIR_PROMTOOL_BINARY=$(PROMTOOL) VIR_HELM_BINARY=$(HELM) $(BIN)/pytest integration_tests/promtool -q
 
 .PHONY: chart-policies
 chart-policies: ## Copy the served policies into the Helm chart
@@ -151,6 +151,14 @@ bench: venv tools ## Latency, throughput and cost against direct OPA (under 3 mi
 .PHONY: bench-quick
 bench-quick: venv tools ## The benchmark as a 30-second smoke test, no pass/fail on times
 	$(BIN)/python -m bench.run --quick
+
+.PHONY: bench-report
+bench-report: venv tools ## A year of audit (~1M records, 4 trails) verified and reported: goal < 60 s
+	$(BIN)/python -m bench.audit_report_bench
+
+.PHONY: example-report
+example-report: venv tools ## Regenerate docs/example-audit-report.html from real checks
+	$(BIN)/python -m bench.example_audit_report docs/example-audit-report.html
 
 .PHONY: fuzz
 fuzz: venv tools ## Property tests with ten times the examples, freshly randomised

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,9 @@ class Decision:
     reasons: tuple[pb.Finding, ...]
     advice: tuple[pb.Finding, ...]
     obligations: tuple[pb.Finding, ...]
+    # What the policy established about the request, for the audit record (see
+    # sidecar.audit.record.FACT_FIELDS); empty when the policy gives none.
+    facts: Mapping[str, str | bool | None] = field(default_factory=dict)
 
     @property
     def reason_codes(self) -> list[str]:
@@ -43,7 +46,21 @@ def parse_decision(document: object) -> Decision:
         raise MalformedDecision("decision allows but lists reasons")
     if not allow and not lists["reasons"]:
         raise MalformedDecision("decision denies without a reason")
-    return Decision(allow, lists["reasons"], lists["advice"], lists["obligations"])
+    return Decision(
+        allow, lists["reasons"], lists["advice"], lists["obligations"], _parse_facts(document)
+    )
+
+
+def _parse_facts(document: Mapping[str, Any]) -> dict[str, str | bool | None]:
+    facts = document.get("facts", {})
+    if not isinstance(facts, Mapping):
+        raise MalformedDecision("decision.facts is not an object")
+    parsed: dict[str, str | bool | None] = {}
+    for key, value in facts.items():
+        if not isinstance(key, str) or not (value is None or isinstance(value, str | bool)):
+            raise MalformedDecision(f"decision.facts.{key} is not a string, boolean or null")
+        parsed[key] = value
+    return parsed
 
 
 def _parse_findings(document: Mapping[str, Any], name: str) -> tuple[pb.Finding, ...]:

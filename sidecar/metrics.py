@@ -73,10 +73,15 @@ class Metrics:
     opa_errors: Counter
     audit_failures: Counter
     checks_in_flight: Gauge
+    serving: Gauge
     build: Info
 
     def watch_audit(self, audit: AuditCounts) -> None:
         self.registry.register(AuditCollector(audit))
+
+    def set_serving(self, serving: bool) -> None:
+        """Mirror the gRPC health status: call on every change of SERVING / NOT_SERVING."""
+        self.serving.set(1 if serving else 0)
 
     def set_policy_revision(self, revision: str) -> None:
         self.build.info({"version": __version__, "policy_revision": revision})
@@ -130,6 +135,11 @@ def create_metrics() -> Metrics:
         checks_in_flight=Gauge(
             "vir_checks_in_flight",
             "Checks being handled now.",
+            registry=registry,
+        ),
+        serving=Gauge(
+            "vir_serving",
+            "1 while the sidecar reports SERVING on gRPC health, 0 otherwise.",
             registry=registry,
         ),
         build=Info(

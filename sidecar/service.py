@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -57,6 +57,7 @@ class Verdict:
     error: str | None = None
     codes: list[str] = field(default_factory=list)
     opa_seconds: float = 0.0
+    facts: Mapping[str, object] | None = None
 
 
 def category_label(request: pb.CheckRequest | None) -> str:
@@ -220,6 +221,7 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
             ),
             codes=decision.reason_codes,
             opa_seconds=opa_seconds,
+            facts=decision.facts,
         )
 
     def _evaluation_timeout(self, context: grpc.aio.ServicerContext) -> tuple[float, bool]:
@@ -255,6 +257,7 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
             time=now,
             pseudonymiser=self._pseudonymiser,
             error=verdict.error,
+            facts=verdict.facts,
         )
         await self._audit.append(record)
 

@@ -62,3 +62,28 @@ def test_response_carries_decision_identity_revision_and_time() -> None:
     assert response.evaluated_at.ToDatetime(tzinfo=UTC) == when
     assert [f.code for f in response.obligations] == ["notify_victim"]
     assert response.obligations[0].reference == "s.44B"
+
+
+def test_facts_are_carried_with_the_decision() -> None:
+    facts = {
+        "counselling": True,
+        "requester_org": "thames_valley",
+        "authoriser_rank": "chief_inspector",
+        "notice_status": "given",
+        "withholding_ground": None,
+    }
+    decision = parse_decision({"allow": True, "reasons": [], "facts": facts})
+    assert decision.facts == facts
+
+
+def test_facts_default_to_empty() -> None:
+    assert parse_decision({"allow": True}).facts == {}
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [[], "counselling", {"counselling": 1}, {"rank": {"level": 40}}, {"ranks": ["a"]}],
+)
+def test_malformed_facts_are_refused(facts: object) -> None:
+    with pytest.raises(MalformedDecision, match="facts"):
+        parse_decision({"allow": True, "facts": facts})

@@ -8,7 +8,7 @@ the request (justification, information sought, offence, line of enquiry).
 import hashlib
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from google.protobuf.message import EncodeError
@@ -29,6 +29,17 @@ MAX_ERROR_CHARS = 128
 # "invalid_argument:clearance.categories[1]"; nothing else can carry free text.
 _ERROR_PATTERN = re.compile(r"(?:[a-z0-9_.:\-]|\[[0-9]{1,3}\])+")
 _CATEGORY_PREFIX = "RECORD_CATEGORY_"
+# Version of the record's field set. Records without a `format` field are format 1, written
+# before the policy's facts (FACT_FIELDS) were recorded.
+RECORD_FORMAT = 2
+# What the policy established about the request (its decision's `facts`), copied when given.
+FACT_FIELDS = (
+    "requester_org",
+    "authoriser_rank",
+    "notice_status",
+    "withholding_ground",
+    "counselling",
+)
 
 
 def build_record(
@@ -42,12 +53,15 @@ def build_record(
     time: datetime,
     pseudonymiser: Pseudonymiser | None,
     error: str | None = None,
+    facts: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
     """Return the fields of the audit record; the trail adds seq, prev_mac and mac.
 
     `request` may be None or partly invalid; nothing in it makes this function fail.
     `error` must be a short machine code such as "opa_unavailable"; anything else is
     replaced by REDACTED_ERROR so that free text cannot reach the trail through it.
+    `facts` is the policy decision's `facts` object; only FACT_FIELDS are kept, each a
+    bounded string, a boolean or None.
     """
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
@@ -69,6 +83,8 @@ def build_record(
         "category": None,
         "victim": None,
         "request_digest": None,
+        "format": RECORD_FORMAT,
+        **_facts(facts),
     }
     if request is not None:
         if pseudonymiser is None:
@@ -141,6 +157,19 @@ def _identifier(value: str | None) -> str | None:
     # Lone surrogates cannot be encoded as UTF-8 JSON; replace rather than fail.
     text = value.encode("utf-8", "replace").decode("utf-8")
     return text[:MAX_IDENTIFIER_CHARS]
+
+
+def _facts(facts: Mapping[str, object] | None) -> dict[str, object]:
+    given = facts or {}
+    kept: dict[str, object] = {}
+    for name in FACT_FIELDS:
+        value = given.get(name)
+        kept[name] = value if isinstance(value, bool) or value is None else _fact_text(value)
+    return kept
+
+
+def _fact_text(value: object) -> str | None:
+    return _identifier(value) if isinstance(value, str) else None
 
 
 def _machine_code(error: str | None) -> str | None:

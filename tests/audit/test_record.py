@@ -35,7 +35,16 @@ RECORD_FIELDS = {
     "request_digest",
     "victim",
     "error",
+    "format",
+    "requester_org",
+    "authoriser_rank",
+    "notice_status",
+    "withholding_ground",
+    "counselling",
 }
+NO_FACTS = dict.fromkeys(
+    ["requester_org", "authoriser_rank", "notice_status", "withholding_ground", "counselling"]
+)
 
 
 def build(request: pb.CheckRequest | None, **overrides: object) -> dict[str, object]:
@@ -76,6 +85,8 @@ def test_record_from_a_full_request() -> None:
         + hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest(),
         "victim": PSEUDONYMISER.pseudonymise(VICTIM_ID),
         "error": None,
+        "format": 2,
+        **NO_FACTS,
     }
 
 
@@ -241,3 +252,36 @@ def test_any_request_builds_a_serialisable_record(
         assert str(record["victim"]).startswith("hmac-sha256:")
     else:
         assert record["victim"] is None
+
+
+def test_policy_facts_are_recorded() -> None:
+    facts = {
+        "requester_org": "thames_valley",
+        "authoriser_rank": "chief_inspector",
+        "notice_status": "withheld",
+        "withholding_ground": "risk_of_serious_harm",
+        "counselling": True,
+    }
+
+    record = build(sample_request(), outcome="allow", codes=[], facts=facts)
+
+    assert {name: record[name] for name in facts} == facts
+    assert record["format"] == 2
+
+
+def test_only_known_facts_of_allowed_types_are_kept() -> None:
+    facts: dict[str, object] = {
+        "requester_org": "x" * (MAX_IDENTIFIER_CHARS + 50),
+        "authoriser_rank": 40,
+        "notice_status": "",
+        "counselling": False,
+        "victim_name": "never copied",
+    }
+
+    record = build(sample_request(), facts=facts)
+
+    assert record["requester_org"] == "x" * MAX_IDENTIFIER_CHARS
+    assert (record["authoriser_rank"], record["notice_status"]) == (None, None)
+    assert (record["withholding_ground"], record["counselling"]) == (None, False)
+    assert "victim_name" not in record
+    assert b"never copied" not in orjson.dumps(record)
