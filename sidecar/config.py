@@ -165,7 +165,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "health_interval",
-        "seconds between OPA health probes",
+        "seconds between health probes (OPA and the audit disk, side by side)",
         parse=_parse_positive_float,
         default=_DEFAULTS.health_interval,
     ),
