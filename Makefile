@@ -121,6 +121,10 @@ bench: venv tools ## Latency, throughput and cost against direct OPA (under 3 mi
 bench-quick: venv tools ## The benchmark as a 30-second smoke test, no pass/fail on times
 	$(BIN)/python -m bench.run --quick
 
+.PHONY: bench-health
+bench-health: venv tools ## Seconds for health to turn NOT_SERVING on a frozen audit disk or a stopped OPA (root)
+	$(BIN)/python -m bench.health_faults
+
 .PHONY: fuzz
 fuzz: venv tools ## Property tests with ten times the examples, freshly randomised
 	VIR_PROPERTY_SCALE=10 VIR_PROPERTY_RANDOM=1 $(BIN)/pytest integration_tests/test_properties.py -q
