@@ -2,9 +2,11 @@
 
 Run as a script (by a test, often as another user):
 
-  fake_opa.py race            watch `ps` for `opa run --addr ...`, and keep trying to take
-                              every address seen (TCP port or unix socket) as soon as it is
-                              free; serve allow on whatever it gets.
+  fake_opa.py race PARENT     watch `ps` for `opa run --addr ...` started by process PARENT
+                              (the sidecar under test: other OPAs on the machine are left
+                              alone), and keep trying to take every address seen (TCP port
+                              or unix socket) as soon as it is free; serve allow on whatever
+                              it gets.
   fake_opa.py serve PATH      serve allow on the unix socket PATH.
   fake_opa.py fork-serve ...  what a fake `opa` binary does: a grandchild serves allow on the
                               --addr unix socket while this process (the "OPA" the sidecar
@@ -102,13 +104,22 @@ def _refused(address: str, error: OSError) -> None:
     return None
 
 
-def opa_addresses() -> set[str]:
-    """Every --addr of every `opa run` visible in /proc, as `ps` shows them."""
+def _parent_of(entry: Path) -> int | None:
+    for line in (entry / "status").read_text().splitlines():
+        if line.startswith("PPid:"):
+            return int(line.split()[1])
+    return None
+
+
+def opa_addresses(parent: int) -> set[str]:
+    """Every --addr of every `opa run` child of `parent` visible in /proc, as `ps` shows them."""
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
+            if _parent_of(entry) != parent:
+                continue
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
@@ -123,12 +134,12 @@ def opa_addresses() -> set[str]:
     return found
 
 
-def race() -> None:
+def race(parent: int) -> None:
     taken: set[str] = set()
     seen: set[str] = set()
     event(what="racing", uid=os.getuid())
     while True:
-        for address in opa_addresses() - seen:
+        for address in opa_addresses(parent) - seen:
             seen.add(address)
             event(what="seen", address=address)
         for address in seen - taken:
@@ -156,7 +167,7 @@ def fork_serve(argv: list[str]) -> None:
 def main() -> None:
     command = sys.argv[1]
     if command == "race":
-        race()
+        race(int(sys.argv[2]))
     elif command == "serve":
         serve(sys.argv[2])
     else:

@@ -107,8 +107,13 @@ def test_fake_opa_racing_for_the_address_while_opa_is_killed_never_gives_an_allo
     tmp_path: Path, short_tmp: Path
 ) -> None:
     sidecar = start_sidecar(tmp_path / "sidecar", short_tmp)
+    assert sidecar.process is not None
     attacker = subprocess.Popen(
-        as_nobody("race"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd="/"
+        as_nobody("race", str(sidecar.process.pid)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd="/",
     )
     denied = example_request("counselling-denied")
     outcomes: Counter[str] = Counter()
