@@ -217,8 +217,9 @@ def test_unix_socket_of_another_user_is_never_trusted(tmp_path: Path, short_tmp:
             tmp_path / "sidecar", short_tmp, "--opa-url", f"unix://{path}", wait=False
         )
         try:
-            time.sleep(3)
-            assert not sidecar.serving()
+            wait_until(sidecar.not_serving, 30, "the sidecar up, NOT_SERVING")
+            time.sleep(2)
+            assert sidecar.not_serving()
             for _ in range(20):
                 with pytest.raises(grpc.RpcError) as error:
                     sidecar.check(example_request("counselling-denied"))
