@@ -1,7 +1,7 @@
 """A rendered pod, run as real processes: OPA and vir-sidecar with the arguments, files and
-probes the chart gives them, moved from the pod's paths and ports to a scratch directory
-and free loopback ports (OPA's API: a unix socket, as in the pod). What this cannot show is Kubernetes itself; everything the
-containers are told is exercised."""
+probes the chart gives them, moved from the pod's paths and ports to a scratch directory,
+a scratch unix socket for OPA's API and free loopback ports. What this cannot show is
+Kubernetes itself; everything the containers are told is exercised."""
 
 from __future__ import annotations
 
