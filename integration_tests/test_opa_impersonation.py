@@ -193,6 +193,7 @@ def test_opa_socket_served_by_a_process_other_than_the_child_is_never_trusted(
         assert any(line.get("event") == "opa_socket_impostor" for line in lines), lines
         assert not any(line.get("event") == "health" and line.get("serving") for line in lines)
         assert not [line for line in lines if line.get("what") == "answered"]
+        assert list(short_tmp.glob("vir-opa-*")) == []  # cleaned up after the failed start
     finally:
         for pid in grandchildren:
             with contextlib.suppress(ProcessLookupError):

@@ -112,7 +112,11 @@ class OpaSupervisor:
 
     async def start(self) -> None:
         """Start OPA and wait until it serves the policy; raise OpaStartError if it cannot."""
-        await self._launch()
+        try:
+            await self._launch()
+        except BaseException:
+            await self.stop()  # the child, if any, and the working directory
+            raise
         self._tasks = [
             asyncio.create_task(self._supervise(), name="opa-supervisor"),
             asyncio.create_task(self._watchdog(), name="opa-watchdog"),
