@@ -18,7 +18,13 @@ from pathlib import Path
 import grpc
 import pytest
 
-from integration_tests.processes import Sidecar, audit_records, example_request, wait_until
+from integration_tests.processes import (
+    Sidecar,
+    audit_records,
+    example_request,
+    stop_process,
+    wait_until,
+)
 
 
 @pytest.fixture
@@ -77,7 +83,7 @@ def test_stopped_opa_is_killed_and_restarted_with_no_allow_in_between(tmp_path: 
     stopped_pid = sidecar.opa_pid()
     load = threading.Thread(target=hammer)
     try:
-        os.kill(stopped_pid, signal.SIGSTOP)
+        stop_process(stopped_pid)
         stopped_at = time.monotonic()
         load.start()
         wait_until(sidecar.not_serving, 5, "NOT_SERVING while OPA is stopped")

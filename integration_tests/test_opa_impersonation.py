@@ -234,4 +234,7 @@ def test_unix_socket_of_another_user_is_never_trusted(tmp_path: Path, short_tmp:
     records = audit_records(sidecar.audit_dir)
     assert len(records) == 20
     assert {r["outcome"] for r in records} == {"error"}
-    assert {r["error"] for r in records} == {"opa_impostor"}
+    errors = {r["error"] for r in records}
+    # A connection the fake's short accept backlog refused is a plain connection error.
+    assert "opa_impostor" in errors
+    assert errors <= {"opa_impostor", "opa_connection"}
