@@ -160,6 +160,10 @@ bench-report: venv tools ## A year of audit (~1M records, 4 trails) verified and
 example-report: venv tools ## Regenerate docs/example-audit-report.html from real checks
 	$(BIN)/python -m bench.example_audit_report docs/example-audit-report.html
 
+.PHONY: bench-health
+bench-health: venv tools ## Seconds for health to turn NOT_SERVING on a frozen audit disk or a stopped OPA (root)
+	$(BIN)/python -m bench.health_faults
+
 .PHONY: fuzz
 fuzz: venv tools ## Property tests with ten times the examples, freshly randomised
 	VIR_PROPERTY_SCALE=10 VIR_PROPERTY_RANDOM=1 $(BIN)/pytest integration_tests/test_properties.py -q

@@ -282,3 +282,24 @@ def verify_trail(*arguments: Path | str) -> subprocess.CompletedProcess[str]:
         check=False,
         timeout=60,
     )
+
+
+def stop_process(pid: int, timeout: float = 10) -> None:
+    """SIGSTOP `pid` and wait until every one of its threads has stopped.
+
+    kill() returns before the stop takes effect: on a busy machine a thread of the target
+    can go on running (and OPA can still answer) for a while after it.
+    """
+    os.kill(pid, signal.SIGSTOP)
+
+    def all_stopped() -> bool:
+        try:
+            states = [
+                (task / "stat").read_text().rpartition(")")[2].split()[0]
+                for task in Path(f"/proc/{pid}/task").iterdir()
+            ]
+        except OSError:
+            return False
+        return all(state in {"T", "t"} for state in states)
+
+    wait_until(all_stopped, timeout, f"process {pid} stopped")

@@ -79,3 +79,9 @@ def test_exposition_parses_and_follows_prometheus_naming(sidecar: Sidecar) -> No
     assert buckets[0] == 0.0001
     assert buckets[-2:] == [2.5, float("inf")]
     assert all(s.name.endswith("_total") for s in families["vir_decisions"].samples)
+
+
+def test_serving_gauge_follows_health(sidecar: Sidecar) -> None:
+    # The not-serving alert reads this gauge; a sidecar that answers checks must show 1.
+    sidecar.check(example_request())
+    assert sidecar.metric("vir_serving") == 1

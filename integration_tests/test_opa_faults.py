@@ -10,7 +10,13 @@ from pathlib import Path
 import grpc
 import pytest
 
-from integration_tests.processes import OpaServer, Sidecar, example_request, wait_until
+from integration_tests.processes import (
+    OpaServer,
+    Sidecar,
+    example_request,
+    stop_process,
+    wait_until,
+)
 
 
 def check_status(sidecar: Sidecar, timeout: float = 5) -> grpc.StatusCode | bool:
@@ -58,7 +64,7 @@ def test_supervised_opa_killed_is_restarted_and_no_allow_while_down(sidecar: Sid
 
 def test_frozen_opa_gives_unavailable_within_the_timeout(sidecar: Sidecar) -> None:
     pid = sidecar.opa_pid()
-    os.kill(pid, signal.SIGSTOP)
+    stop_process(pid)
     try:
         started = time.monotonic()
         assert check_status(sidecar) == grpc.StatusCode.UNAVAILABLE
@@ -76,7 +82,7 @@ def test_caller_deadline_shorter_than_opa_timeout_gives_deadline_exceeded(
 ) -> None:
     sidecar = Sidecar(tmp_path, extra_args=["--opa-timeout", "3"]).start()
     pid = sidecar.opa_pid()
-    os.kill(pid, signal.SIGSTOP)
+    stop_process(pid)
     try:
         assert check_status(sidecar, timeout=0.3) == grpc.StatusCode.DEADLINE_EXCEEDED
     finally:

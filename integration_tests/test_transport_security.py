@@ -80,6 +80,20 @@ def test_client_off_the_allow_list_is_denied_with_caller_not_allowed(
     assert audit_records(mtls_sidecar.audit_dir)[-1]["caller"] == "analytics-batch-job"
 
 
+def test_cn_spelling_an_allow_listed_uri_does_not_stand_in_for_the_uri_san(
+    mtls_sidecar: Sidecar, pki: tuple[CertificateAuthority, Issued]
+) -> None:
+    ca, _ = pki
+    impostor = ca.issue("cn-only", common_name=RECORDS_SYSTEM)  # no URI SAN at all
+    channel = mtls_sidecar.open_channel(client_credentials(ca, impostor))
+    response = pb_grpc.AuthorizationServiceStub(channel).Check(example_request(), timeout=5)
+    channel.close()
+    assert response.allow is False
+    assert [f.code for f in response.reasons] == ["caller_not_allowed"]
+    mtls_sidecar.stop()
+    assert audit_records(mtls_sidecar.audit_dir)[-1]["caller"] is None
+
+
 @pytest.mark.parametrize("client", ["other-ca", "no-certificate"])
 def test_unknown_client_is_rejected_at_the_handshake(
     mtls_sidecar: Sidecar, pki: tuple[CertificateAuthority, Issued], tmp_path: Path, client: str

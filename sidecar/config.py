@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sidecar.errors import StartupError
+from sidecar.opa_endpoint import BadOpaUrl, parse_opa_url
 
 
 class ConfigError(StartupError, ValueError):
@@ -71,6 +72,7 @@ class Config:
     listen: str = "127.0.0.1:50051"
     metrics_listen: str = "127.0.0.1:9464"
     opa_url: str | None = None
+    opa_token_file: Path | None = None
     opa_binary: str | None = None
     policy_dir: Path = Path("policies")
     policy_revision: str | None = None
@@ -108,7 +110,15 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "opa_url",
-        "URL of an OPA server to use; when unset the sidecar starts and supervises its own OPA",
+        "OPA server to use: unix:///PATH/TO/SOCKET or https://HOST[:PORT] (plain http only to"
+        " loopback, for tests); when unset the sidecar starts and supervises its own OPA on a"
+        " private unix socket",
+    ),
+    Option(
+        "opa_token_file",
+        "file holding a bearer token sent with every OPA query, for OPA's"
+        " --authentication=token (with --opa-url)",
+        parse=_parse_optional_path,
     ),
     Option(
         "opa_binary",
@@ -165,7 +175,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "health_interval",
-        "seconds between OPA health probes",
+        "seconds between health probes (OPA and the audit disk, side by side)",
         parse=_parse_positive_float,
         default=_DEFAULTS.health_interval,
     ),
@@ -265,6 +275,13 @@ def is_loopback(address: str) -> bool:
 
 
 def _check(config: Config) -> None:
+    if config.opa_url is not None:
+        try:
+            parse_opa_url(config.opa_url)
+        except BadOpaUrl as error:
+            raise ConfigError(f"--opa-url: {error}") from error
+    if config.opa_token_file is not None and config.opa_url is None:
+        raise ConfigError("--opa-token-file needs --opa-url (the sidecar's own OPA needs no token)")
     if config.log_format not in {"auto", "json", "console"}:
         raise ConfigError(
             f"--log-format: expected auto, json or console, got {config.log_format!r}"

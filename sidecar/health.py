@@ -19,9 +19,10 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 class HealthReporter:
     """Owns the health servicer and keeps it in step with the sidecar's dependencies."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_change: Callable[[bool], None] | None = None) -> None:
         self.servicer = health.aio.HealthServicer()
         self._serving: bool | None = None
+        self._on_change = on_change
 
     async def set_serving(self, serving: bool, why: str) -> None:
         if serving == self._serving:
@@ -30,6 +31,8 @@ class HealthReporter:
         status = SERVING if serving else NOT_SERVING
         for service in ("", SERVICE_NAME):
             await self.servicer.set(service, status)
+        if self._on_change is not None:
+            self._on_change(serving)
         log.info("health", serving=serving, why=why)
 
     def mark_down(self, why: str) -> None:
@@ -41,14 +44,41 @@ class HealthReporter:
         self,
         checks: dict[str, Callable[[], Awaitable[bool]]],
         interval: float,
+        timeout: float,
     ) -> None:
-        """Probe every dependency each `interval` seconds until cancelled."""
-        while True:
-            failing = [name for name, check in checks.items() if not await check()]
-            await self.set_serving(
-                not failing, "all dependencies up" if not failing else ", ".join(failing) + " down"
-            )
-            await asyncio.sleep(interval)
+        """Probe every dependency each `interval` seconds until cancelled.
+
+        The probes run side by side, each within `timeout`, so a hung one (an audit disk
+        that blocks every write) cannot hold up the others or the verdict. A probe still
+        running when its time is up counts as failing, and is not started again until it
+        returns: a hung disk ties up one thread, not one per round.
+        """
+        running: dict[str, asyncio.Task[bool]] = {}
+        try:
+            while True:
+                started = asyncio.get_running_loop().time()
+                for name, check in checks.items():
+                    if name not in running:
+                        running[name] = asyncio.ensure_future(check())
+                await asyncio.wait(running.values(), timeout=timeout)
+                failing = []
+                for name in checks:
+                    task = running[name]
+                    if not task.done():
+                        failing.append(f"{name} (no answer within {timeout:g}s)")
+                        continue
+                    del running[name]
+                    if task.cancelled() or task.exception() is not None or not task.result():
+                        failing.append(name)
+                await self.set_serving(
+                    not failing,
+                    "all dependencies up" if not failing else ", ".join(failing) + " down",
+                )
+                elapsed = asyncio.get_running_loop().time() - started
+                await asyncio.sleep(max(interval - elapsed, 0.0))
+        finally:
+            for task in running.values():
+                task.cancel()
 
     async def shut_down(self) -> None:
         await self.servicer.enter_graceful_shutdown()

@@ -8,14 +8,16 @@ decision. Nothing here can turn a failure into an allow.
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
 from opa_client import AsyncOpaClient
 
 from sidecar.errors import UnavailableError
+from sidecar.opa_endpoint import OpaEndpoint, parse_opa_url
+from sidecar.peer import ExpectedPeer, ImpostorError, verify_peer
 
 DECISION_PACKAGE = "vir.authz"
 DECISION_RULE = "decision"
@@ -41,15 +43,46 @@ class EngineTimeout(EngineError):
         super().__init__("timeout", f"no answer within {seconds * 1000:.0f} ms")
 
 
-class _OrjsonOpaClient(AsyncOpaClient):  # type: ignore[misc]
-    """AsyncOpaClient with an orjson encoder and a keep-alive pool sized for concurrent checks."""
+class _VerifiedUnixConnector(aiohttp.UnixConnector):
+    """A unix socket connector that checks, on every new connection, who serves the socket."""
 
-    def __init__(self, *args: Any, pool_size: int, **kwargs: Any) -> None:
+    def __init__(self, path: str, *, peer: ExpectedPeer, limit: int) -> None:
+        super().__init__(path, limit=limit, keepalive_timeout=30)
+        self._peer = peer
+
+    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:
+        protocol = await super()._create_connection(req, traces, timeout)
+        transport = protocol.transport
+        try:
+            sock: socket.socket | None = transport.get_extra_info("socket") if transport else None
+            if sock is None:
+                raise ImpostorError("no socket to check the peer of")
+            verify_peer(sock, self._peer)
+        except OSError:
+            if transport is not None:
+                transport.close()
+            raise
+        return protocol
+
+
+class _OrjsonOpaClient(AsyncOpaClient):  # type: ignore[misc]
+    """AsyncOpaClient with an orjson encoder, a keep-alive pool sized for concurrent checks,
+    and for unix sockets a connector that checks the peer."""
+
+    def __init__(
+        self, *args: Any, pool_size: int, unix: tuple[str, ExpectedPeer] | None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._pool_size = pool_size
+        self._unix = unix
 
     async def _init_session(self) -> None:
-        self._connector = aiohttp.TCPConnector(limit=self._pool_size, keepalive_timeout=30)
+        self._connector: aiohttp.BaseConnector
+        if self._unix is not None:
+            path, peer = self._unix
+            self._connector = _VerifiedUnixConnector(path, peer=peer, limit=self._pool_size)
+        else:
+            self._connector = aiohttp.TCPConnector(limit=self._pool_size, keepalive_timeout=30)
         self._session = aiohttp.ClientSession(
             headers=self.headers,
             connector=self._connector,
@@ -58,32 +91,67 @@ class _OrjsonOpaClient(AsyncOpaClient):  # type: ignore[misc]
         )
 
 
+def _impostor_in(error: BaseException) -> ImpostorError | None:
+    """The ImpostorError behind `error`, which aiohttp may have wrapped."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, ImpostorError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 class OpaEngine:
-    """One shared client session to one OPA server."""
+    """One shared client session to one OPA server.
 
-    def __init__(self, url: str, *, pool_size: int = 64) -> None:
+    For a unix socket, `peer` says who must be serving it (by default: a process of this
+    user); every new pooled connection to anyone else fails as a connection error.
+    """
+
+    def __init__(
+        self,
+        endpoint: OpaEndpoint | str,
+        *,
+        pool_size: int = 64,
+        token: str | None = None,
+        peer: ExpectedPeer | None = None,
+    ) -> None:
         self._pool_size = pool_size
+        self._token = token
         self._client: _OrjsonOpaClient | None = None
-        self.url = url
+        self.endpoint = parse_opa_url(endpoint) if isinstance(endpoint, str) else endpoint
+        self._peer = peer
 
-    async def connect(self, url: str | None = None) -> None:
-        """Open the session, replacing any previous one (OPA may have moved port)."""
+    @property
+    def url(self) -> str:
+        return self.endpoint.url
+
+    async def connect(
+        self, endpoint: OpaEndpoint | None = None, *, peer: ExpectedPeer | None = None
+    ) -> None:
+        """Open the session, replacing any previous one (a restarted OPA has a new socket)."""
         await self.close()
-        if url is not None:
-            self.url = url
-        parts = urlsplit(self.url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError(f"OPA URL must be http(s)://HOST:PORT, got {self.url!r}")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if endpoint is not None:
+            self.endpoint = endpoint
+        if peer is not None:
+            self._peer = peer
+        target = self.endpoint
+        unix = None
+        if target.socket_path is not None:
+            unix = (target.socket_path, self._peer or ExpectedPeer.same_user())
         # retries=0: a retry with backoff would outlast the decision timeout;
         # the caller retries if it wants to.
         client = _OrjsonOpaClient(
-            host=parts.hostname,
-            port=port,
-            ssl=parts.scheme == "https",
+            host=target.host,
+            port=target.port or 80,
+            ssl=target.scheme == "https",
+            token=self._token,
             retries=0,
             timeout=30.0,
             pool_size=self._pool_size,
+            unix=unix,
         )
         await client._init_session()
         self._client = client
@@ -107,6 +175,9 @@ class OpaEngine:
         except aiohttp.ClientResponseError as error:
             raise EngineError("http_status", f"OPA answered HTTP {error.status}") from error
         except (aiohttp.ClientError, OSError) as error:
+            impostor = _impostor_in(error)
+            if impostor is not None:
+                raise EngineError("impostor", str(impostor)) from error
             raise EngineError("connection", type(error).__name__) from error
         except ValueError as error:
             raise EngineError("bad_response", "OPA's answer is not JSON") from error

@@ -1,19 +1,26 @@
-"""Starts and supervises the sidecar's own `opa run --server` on a loopback port."""
+"""Starts and supervises the sidecar's own `opa run --server` on a private unix socket.
+
+Each launch gets a fresh directory, mode 0700, inside the sidecar's working directory
+(also 0700): no other user can create, replace or connect to the socket there, and no TCP
+port is opened. Before OPA counts as ready, the kernel must confirm (SO_PEERCRED) that the
+process serving the socket is the child just started.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
-import socket
-import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 import structlog
 
-from sidecar import policy_bundle
+from sidecar import opa_workdir, policy_bundle
 from sidecar.errors import StartupError
+from sidecar.opa_endpoint import OpaEndpoint, unix_endpoint
+from sidecar.peer import ExpectedPeer, ImpostorError, verify_socket_path
 
 log = structlog.get_logger("vir.opa")
 
@@ -21,6 +28,12 @@ BUNDLED_BINARY = Path(".tools/bin/opa")
 READY_TIMEOUT_SECONDS = 30.0
 BACKOFF_FIRST_SECONDS = 0.2
 BACKOFF_MAX_SECONDS = 5.0
+# A stopped or wedged OPA is killed (and so restarted) after failing probes for this long.
+WATCHDOG_SECONDS = 5.0
+WATCHDOG_INTERVAL_SECONDS = 1.0
+SOCKET_NAME = "opa.sock"
+# sun_path holds 108 bytes, the last one a NUL.
+MAX_SOCKET_PATH_BYTES = 107
 
 
 class OpaStartError(StartupError):
@@ -40,12 +53,6 @@ def find_binary(configured: str | None, env: Mapping[str, str]) -> str:
     return found
 
 
-def free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def die_with_parent_prefix() -> list[str]:
     """A command prefix that makes OPA get SIGTERM if the sidecar is killed outright.
 
@@ -61,10 +68,12 @@ def die_with_parent_prefix() -> list[str]:
 
 
 class OpaSupervisor:
-    """Runs OPA, restarts it with backoff when it dies, and stops it on shutdown.
+    """Runs OPA, restarts it with backoff when it dies or stops answering, and stops it on shutdown.
 
-    `on_ready(url, revision)` runs after every (re)start once OPA answers;
-    `on_down()` runs as soon as the process is seen to exit.
+    `is_ready(endpoint, peer)` says whether OPA at `endpoint`, served by `peer`, answers
+    with the policy loaded; `on_ready(revision)` runs after every (re)start once it does;
+    `on_down(why)` runs as soon as the process is seen to exit. `probe()` is the liveness
+    probe of the watchdog, which kills an OPA that fails it for WATCHDOG_SECONDS.
     """
 
     def __init__(
@@ -72,79 +81,153 @@ class OpaSupervisor:
         *,
         binary: str,
         policy_dir: Path,
-        is_ready: Callable[[str], Awaitable[bool]],
-        on_ready: Callable[[str, str], Awaitable[None]],
-        on_down: Callable[[], Awaitable[None]],
+        is_ready: Callable[[OpaEndpoint, ExpectedPeer], Awaitable[bool]],
+        on_ready: Callable[[str], Awaitable[None]],
+        on_down: Callable[[str], Awaitable[None]],
+        probe: Callable[[], Awaitable[bool]],
+        workdir_base: Path | None = None,
+        watchdog_seconds: float = WATCHDOG_SECONDS,
     ) -> None:
         self._binary = binary
         self._policy_dir = policy_dir
         self._is_ready = is_ready
         self._on_ready = on_ready
         self._on_down = on_down
-        self._workdir = Path(tempfile.mkdtemp(prefix="vir-opa-"))
+        self._probe = probe
+        self._watchdog_seconds = watchdog_seconds
+        self._workdir = opa_workdir.create(workdir_base)
+        self._launches = 0
+        self._run_dir: Path | None = None
         self._process: asyncio.subprocess.Process | None = None
-        self._watch: asyncio.Task[None] | None = None
+        self._ready = False
+        self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
-        self._port = free_loopback_port()
 
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
+    @property
+    def workdir(self) -> Path:
+        return self._workdir
+
     async def start(self) -> None:
         """Start OPA and wait until it serves the policy; raise OpaStartError if it cannot."""
-        await self._launch()
-        self._watch = asyncio.create_task(self._supervise(), name="opa-supervisor")
+        try:
+            await self._launch()
+        except BaseException:
+            await self.stop()  # the child, if any, and the working directory
+            raise
+        self._tasks = [
+            asyncio.create_task(self._supervise(), name="opa-supervisor"),
+            asyncio.create_task(self._watchdog(), name="opa-watchdog"),
+        ]
+
+    def _fresh_run_dir(self) -> Path:
+        if self._run_dir is not None:
+            shutil.rmtree(self._run_dir, ignore_errors=True)
+        self._launches += 1
+        self._run_dir = self._workdir / f"run-{self._launches}"
+        self._run_dir.mkdir(mode=0o700)
+        return self._run_dir
 
     async def _launch(self) -> None:
-        bundle = self._workdir / "bundle"
-        revision = policy_bundle.snapshot(self._policy_dir, bundle)
-        url = f"http://127.0.0.1:{self._port}"
+        self._ready = False
+        run_dir = self._fresh_run_dir()
+        revision = policy_bundle.snapshot(self._policy_dir, run_dir / "bundle")
+        socket_path = run_dir / SOCKET_NAME
+        if len(os.fsencode(socket_path)) > MAX_SOCKET_PATH_BYTES:
+            raise OpaStartError(
+                f"OPA's socket path {socket_path} is too long for a unix socket: set TMPDIR to a"
+                " shorter directory"
+            )
         self._process = await asyncio.create_subprocess_exec(
             *die_with_parent_prefix(),
             self._binary,
             "run",
             "--server",
             "--addr",
-            f"127.0.0.1:{self._port}",
+            f"unix://{socket_path}",
+            "--unix-socket-perm",
+            "600",
             "--bundle",
-            str(bundle),
+            str(run_dir / "bundle"),
             "--log-level",
             "error",
             "--skip-version-check",
             stdin=asyncio.subprocess.DEVNULL,
         )
-        log.info("opa_started", pid=self._process.pid, url=url, policy_revision=revision)
+        # setpriv execs OPA, so the pid we started is the pid that listens.
+        peer = ExpectedPeer.child(self._process.pid)
+        endpoint = unix_endpoint(str(socket_path))
+        log.info(
+            "opa_started", pid=self._process.pid, socket=str(socket_path), policy_revision=revision
+        )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + READY_TIMEOUT_SECONDS
         while loop.time() < deadline:
             if self._process.returncode is not None:
                 raise OpaStartError(f"opa exited with status {self._process.returncode}")
-            if await self._is_ready(url):
-                await self._on_ready(url, revision)
+            if await self._serves_socket(socket_path, peer) and await self._is_ready(
+                endpoint, peer
+            ):
+                self._ready = True
+                await self._on_ready(revision)
                 return
             await asyncio.sleep(0.05)
         raise OpaStartError(f"opa did not serve the policy within {READY_TIMEOUT_SECONDS:.0f}s")
+
+    async def _serves_socket(self, socket_path: Path, peer: ExpectedPeer) -> bool:
+        """True once our child serves the socket; OpaStartError if anyone else does."""
+        try:
+            await asyncio.to_thread(verify_socket_path, str(socket_path), peer)
+        except ImpostorError as error:
+            log.error("opa_socket_impostor", socket=str(socket_path), error=str(error))
+            raise OpaStartError(f"the OPA socket is not served by our OPA: {error}") from error
+        except OSError:
+            return False  # not listening yet
+        return True
 
     async def _supervise(self) -> None:
         backoff = BACKOFF_FIRST_SECONDS
         while not self._stopping:
             assert self._process is not None
             status = await self._process.wait()
+            self._ready = False
             if self._stopping:
                 return
             log.error("opa_exited", status=status, restart_in_seconds=backoff)
-            await self._on_down()
+            await self._on_down("opa exited")
             await asyncio.sleep(backoff)
             try:
-                # The old port may be taken by now; a new one is as good.
-                self._port = free_loopback_port()
                 await self._launch()
                 backoff = BACKOFF_FIRST_SECONDS
             except (OpaStartError, OSError) as error:
                 log.error("opa_restart_failed", error=str(error))
                 await self._kill()
                 backoff = min(backoff * 2, BACKOFF_MAX_SECONDS)
+
+    async def _watchdog(self) -> None:
+        """Kill an OPA that stays unresponsive (stopped, wedged): _supervise restarts it."""
+        loop = asyncio.get_running_loop()
+        last_answer = loop.time()
+        while not self._stopping:
+            await asyncio.sleep(WATCHDOG_INTERVAL_SECONDS)
+            process = self._process
+            if not self._ready or process is None or process.returncode is not None:
+                last_answer = loop.time()
+                continue
+            if await self._probe():
+                last_answer = loop.time()
+                continue
+            silent = loop.time() - last_answer
+            if silent >= self._watchdog_seconds and self._ready and process is self._process:
+                log.error("opa_unresponsive", pid=process.pid, silent_seconds=round(silent, 1))
+                self._ready = False
+                await self._on_down("opa unresponsive")
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()  # SIGKILL ends a stopped process too
+                last_answer = loop.time()
 
     async def _kill(self) -> None:
         process = self._process
@@ -159,9 +242,10 @@ class OpaSupervisor:
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._watch is not None:
-            self._watch.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
+                await task
         await self._kill()
         shutil.rmtree(self._workdir, ignore_errors=True)

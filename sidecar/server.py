@@ -12,9 +12,8 @@ import grpc
 import structlog
 import uvloop
 from grpc_health.v1 import health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
-from sidecar import policy_bundle
+from sidecar import policy_bundle, reflection
 from sidecar.api import SERVICE_NAME
 from sidecar.audit import AuditError, AuditTrail, Pseudonymiser, create_dev_key, load_audit_key
 from sidecar.clearance_keys import ClearanceKeys
@@ -22,13 +21,18 @@ from sidecar.config import Config
 from sidecar.errors import StartupError
 from sidecar.health import HealthReporter
 from sidecar.metrics import create_metrics, serve_metrics
+from sidecar.opa_endpoint import OpaEndpoint
 from sidecar.opa_engine import OpaEngine
 from sidecar.opa_process import OpaSupervisor, find_binary
+from sidecar.peer import ExpectedPeer
 from sidecar.service import CheckService, PolicyState, add_to_server, transport_limit
 
 log = structlog.get_logger("vir.server")
 
 PROBE_TIMEOUT_SECONDS = 1.0
+# Each health probe's time limit. A dependency that hangs (an audit disk that blocks
+# every write) turns health NOT_SERVING within --health-interval plus this.
+HEALTH_PROBE_TIMEOUT_SECONDS = 0.9
 
 
 def _audit_key(config: Config) -> bytes:
@@ -42,6 +46,15 @@ def _audit_key(config: Config) -> bytes:
         )
         return create_dev_key(key_path)
     return load_audit_key(config.audit_key_file, os.environ)
+
+
+def _opa_token(config: Config) -> str | None:
+    if config.opa_token_file is None:
+        return None
+    token = config.opa_token_file.read_text(encoding="utf-8").strip()
+    if not token:
+        raise StartupError(f"--opa-token-file {config.opa_token_file} is empty")
+    return token
 
 
 def bind(server: grpc.aio.Server, config: Config) -> int:
@@ -82,20 +95,30 @@ async def _start_opa(
 ) -> OpaSupervisor | None:
     """Connect to --opa-url, or start and supervise our own OPA; return its supervisor."""
     if config.opa_url:
+        if engine.endpoint.is_plain_http:
+            log.warning(
+                "OPA over plain http",
+                opa=engine.url,
+                detail="accepted on loopback for tests only; any local process that binds"
+                " the port answers for OPA: use a unix:// socket or https://",
+            )
         set_revision(config.policy_revision or policy_bundle.revision(config.policy_dir))
         await engine.connect()
         return None
 
-    async def is_ready(url: str) -> bool:
-        await engine.connect(url)
+    async def is_ready(endpoint: OpaEndpoint, peer: ExpectedPeer) -> bool:
+        await engine.connect(endpoint, peer=peer)
         return await engine.probe(timeout=PROBE_TIMEOUT_SECONDS)
 
-    async def on_ready(url: str, revision: str) -> None:
+    async def on_ready(revision: str) -> None:
         set_revision(revision)
         await reporter.set_serving(True, "opa ready")
 
-    async def on_down() -> None:
-        await reporter.set_serving(False, "opa exited")
+    async def on_down(why: str) -> None:
+        await reporter.set_serving(False, why)
+
+    async def probe() -> bool:
+        return await engine.probe(timeout=PROBE_TIMEOUT_SECONDS)
 
     supervisor = OpaSupervisor(
         binary=find_binary(config.opa_binary, os.environ),
@@ -103,6 +126,7 @@ async def _start_opa(
         is_ready=is_ready,
         on_ready=on_ready,
         on_down=on_down,
+        probe=probe,
     )
     await supervisor.start()
     return supervisor
@@ -124,9 +148,12 @@ async def serve(config: Config) -> None:
         )
         cleanup.push_async_callback(audit.aclose)
         metrics.watch_audit(audit)
-        reporter = HealthReporter()
+        reporter = HealthReporter(on_change=metrics.set_serving)
         await reporter.set_serving(False, "starting")
-        engine = OpaEngine(config.opa_url or "http://127.0.0.1:1")
+        engine = OpaEngine(
+            config.opa_url or "unix:///nonexistent/opa.sock",  # replaced once OPA is started
+            token=_opa_token(config),
+        )
         cleanup.push_async_callback(engine.close)
         policy = PolicyState()
 
@@ -152,9 +179,7 @@ async def serve(config: Config) -> None:
             server,
         )
         health_pb2_grpc.add_HealthServicer_to_server(reporter.servicer, server)
-        reflection.enable_server_reflection(
-            (SERVICE_NAME, "grpc.health.v1.Health", reflection.SERVICE_NAME), server
-        )
+        reflection.enable(server, (SERVICE_NAME, "grpc.health.v1.Health"))
         if bind(server, config) == 0:
             raise StartupError(f"cannot listen on {config.listen}")
 
@@ -166,10 +191,14 @@ async def serve(config: Config) -> None:
         cleanup.push_async_callback(server.stop, config.grace_period)
 
         async def opa_up() -> bool:
-            return await engine.probe(timeout=PROBE_TIMEOUT_SECONDS)
+            return await engine.probe(timeout=HEALTH_PROBE_TIMEOUT_SECONDS)
 
         watcher = asyncio.create_task(
-            reporter.watch({"opa": opa_up, "audit": audit.check_writable}, config.health_interval)
+            reporter.watch(
+                {"opa": opa_up, "audit": audit.check_writable},
+                config.health_interval,
+                timeout=HEALTH_PROBE_TIMEOUT_SECONDS,
+            )
         )
         log.info(
             "serving",

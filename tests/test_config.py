@@ -101,3 +101,22 @@ def test_tls_allows_any_address() -> None:
 def test_incomplete_tls_settings_are_refused(argv: list[str]) -> None:
     with pytest.raises(ConfigError, match="--tls"):
         parse(*argv)
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.7:8181", "http://opa:8181", "tcp://opa:8181"])
+def test_opa_url_other_than_https_or_unix_socket_is_refused_at_startup(url: str) -> None:
+    with pytest.raises(ConfigError, match="--opa-url"):
+        parse("--opa-url", url)
+
+
+def test_opa_url_over_https_or_unix_socket_or_loopback_http_is_accepted() -> None:
+    assert parse("--opa-url", "https://opa.example:8443").opa_url == "https://opa.example:8443"
+    assert parse("--opa-url", "unix:///run/opa/opa.sock").opa_url == "unix:///run/opa/opa.sock"
+    assert parse(env={"VIR_OPA_URL": "http://127.0.0.1:8181"}).opa_url == "http://127.0.0.1:8181"
+
+
+def test_opa_token_file_from_flag_or_environment_needs_opa_url() -> None:
+    config = parse("--opa-url", "https://opa.example", env={"VIR_OPA_TOKEN_FILE": "/run/t"})
+    assert config.opa_token_file == Path("/run/t")
+    with pytest.raises(ConfigError, match="--opa-token-file needs --opa-url"):
+        parse("--opa-token-file", "/run/t")

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 
+from sidecar.opa_endpoint import BadOpaUrl
 from sidecar.opa_engine import EngineError, EngineTimeout, OpaEngine
+from sidecar.peer import ExpectedPeer
 
 DECISION = {"allow": False, "reasons": [], "advice": [], "obligations": []}
 Handler = Callable[[web.Request], Any]
@@ -141,7 +145,94 @@ async def test_probe_needs_a_decision_with_a_boolean_allow(
     assert await engine.probe(timeout=1) is False
 
 
-@pytest.mark.parametrize("url", ["opa:8181", "ftp://127.0.0.1:1", "http://"])
-async def test_bad_url_is_refused(url: str) -> None:
-    with pytest.raises(ValueError, match="OPA URL"):
-        await OpaEngine(url).connect()
+@pytest.mark.parametrize(
+    "url", ["opa:8181", "ftp://127.0.0.1:1", "http://", "http://10.0.0.5:8181", "unix://opa.sock"]
+)
+def test_bad_url_is_refused(url: str) -> None:
+    with pytest.raises(BadOpaUrl):
+        OpaEngine(url)
+
+
+@pytest.fixture
+async def unix_opa(tmp_path: Path) -> AsyncIterator[tuple[StandInOpa, str]]:
+    """The stand-in OPA on a unix socket, served by this very process."""
+    stand_in = StandInOpa()
+    app = web.Application()
+    app.router.add_post("/v1/data/vir/authz/decision", stand_in.dispatch)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    path = str(tmp_path / "opa.sock")
+    site = web.UnixSite(runner, path)
+    await site.start()
+    yield stand_in, path
+    await runner.cleanup()
+
+
+async def test_unix_socket_served_by_the_expected_process_answers(
+    unix_opa: tuple[StandInOpa, str],
+) -> None:
+    _stand_in, path = unix_opa
+    engine = OpaEngine(f"unix://{path}", peer=ExpectedPeer.child(os.getpid()))
+    await engine.connect()
+    try:
+        assert await engine.evaluate({"request": {}}, timeout=1) == DECISION
+    finally:
+        await engine.close()
+
+
+@pytest.mark.parametrize("who", ["another pid", "another user"])
+async def test_unix_socket_served_by_anyone_else_is_refused_before_a_byte_is_sent(
+    unix_opa: tuple[StandInOpa, str], who: str
+) -> None:
+    stand_in, path = unix_opa
+    peer = (
+        ExpectedPeer(uid=os.getuid(), pid=os.getpid() + 1)
+        if who == "another pid"
+        else ExpectedPeer(uid=os.getuid() + 1)
+    )
+    engine = OpaEngine(f"unix://{path}", peer=peer)
+    await engine.connect()
+    try:
+        with pytest.raises(EngineError) as error:
+            await engine.evaluate({"request": {}}, timeout=1)
+        assert error.value.kind == "impostor"
+        assert await engine.probe(timeout=1) is False
+    finally:
+        await engine.close()
+    assert stand_in.bodies == []
+
+
+async def test_unix_socket_defaults_to_a_peer_of_the_same_user(
+    unix_opa: tuple[StandInOpa, str],
+) -> None:
+    _, path = unix_opa
+    engine = OpaEngine(f"unix://{path}")
+    await engine.connect()
+    try:
+        assert await engine.probe(timeout=1) is True
+    finally:
+        await engine.close()
+
+
+async def test_bearer_token_is_sent_with_every_query(tmp_path: Path) -> None:
+    seen: list[str | None] = []
+
+    async def decision(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization"))
+        return web.json_response({"result": DECISION})
+
+    app = web.Application()
+    app.router.add_post("/v1/data/vir/authz/decision", decision)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    path = str(tmp_path / "opa.sock")
+    await web.UnixSite(runner, path).start()
+    engine = OpaEngine(f"unix://{path}", token="s3cret-token")
+    await engine.connect()
+    try:
+        await engine.evaluate({}, timeout=1)
+        await engine.evaluate({}, timeout=1)
+    finally:
+        await engine.close()
+        await runner.cleanup()
+    assert seen == ["Bearer s3cret-token", "Bearer s3cret-token"]

@@ -1,12 +1,16 @@
 """Running what the chart renders as local processes: policy files laid out as the
-kubelet mounts them, and OPA started with the rendered arguments on free loopback ports."""
+kubelet mounts them, and OPA started with the rendered arguments, its API on a unix socket
+in a scratch directory and its diagnostic listener on a free loopback port."""
 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -17,6 +21,7 @@ from typing import Any
 from chartlib import FULLNAME, Manifest, container, find, statefulset_pod
 
 POLICY_MOUNT = "/policies"
+OPA_SOCKET = "/run/opa/opa.sock"
 
 
 def materialise_policies(manifests: list[Manifest], container_name: str, into: Path) -> Path:
@@ -43,7 +48,35 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str) -> None:
+        super().__init__("localhost", timeout=2)
+        self._path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(2)
+        self.sock.connect(self._path)
+
+
+def _unix_get(url: str) -> tuple[int, Any]:
+    """GET unix:///path/to/opa.sock/v1/...: the socket path ends in .sock."""
+    head, sep, path = url.removeprefix("unix://").partition(".sock")
+    connection = _UnixConnection(head + sep)
+    try:
+        connection.request("GET", path or "/")
+        response = connection.getresponse()
+        body = response.read()
+        return response.status, json.loads(body or b"null") if response.status == 200 else None
+    except OSError:
+        return 0, None
+    finally:
+        connection.close()
+
+
 def http_get(url: str) -> tuple[int, Any]:
+    if url.startswith("unix://"):
+        return _unix_get(url)
     try:
         with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
             return response.status, json.loads(response.read() or b"null")
@@ -64,13 +97,15 @@ def wait_for_status(url: str, status: int, seconds: float) -> bool:
 
 @contextlib.contextmanager
 def run_opa(opa: Path, args: list[str], replace: dict[str, str]) -> Iterator[tuple[str, str]]:
-    """Run OPA with the chart's arguments, moved to free loopback ports and local paths."""
-    api, diagnostic = free_port(), free_port()
+    """Run OPA with the chart's arguments, moved to a scratch socket, a free loopback port and
+    local paths; yield its API (unix://...opa.sock) and diagnostic (http://...) addresses."""
+    socket_dir = Path(tempfile.mkdtemp(prefix="opa-", dir="/tmp"))  # short: sun_path limit
+    api, diagnostic = f"unix://{socket_dir}/opa.sock", free_port()
     localised = []
     for arg in args:
         if arg.startswith("--addr="):
-            assert arg == "--addr=127.0.0.1:8181"
-            arg = f"--addr=127.0.0.1:{api}"
+            assert arg == f"--addr=unix://{OPA_SOCKET}"
+            arg = f"--addr={api}"
         elif arg.startswith("--diagnostic-addr="):
             arg = f"--diagnostic-addr=127.0.0.1:{diagnostic}"
         for old, new in replace.items():
@@ -80,8 +115,9 @@ def run_opa(opa: Path, args: list[str], replace: dict[str, str]) -> Iterator[tup
         [str(opa), *localised], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
-        yield f"http://127.0.0.1:{api}", f"http://127.0.0.1:{diagnostic}"
+        yield api, f"http://127.0.0.1:{diagnostic}"
     finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)
         process.terminate()
         try:
             process.wait(timeout=10)

@@ -1,7 +1,7 @@
 """A rendered pod, run as real processes: OPA and vir-sidecar with the arguments, files and
-probes the chart gives them, moved from the pod's paths and ports to a scratch directory
-and free loopback ports. What this cannot show is Kubernetes itself; everything the
-containers are told is exercised."""
+probes the chart gives them, moved from the pod's paths and ports to a scratch directory,
+a scratch unix socket for OPA's API and free loopback ports. What this cannot show is
+Kubernetes itself; everything the containers are told is exercised."""
 
 from __future__ import annotations
 
@@ -31,7 +31,14 @@ from chartlib import (
     statefulset_pod,
 )
 from cryptography.hazmat.primitives.asymmetric import ec
-from podlib import free_port, http_get, materialise_policies, run_opa, wait_for_status
+from podlib import (
+    OPA_SOCKET,
+    free_port,
+    http_get,
+    materialise_policies,
+    run_opa,
+    wait_for_status,
+)
 from testpki import SERVER_NAME, Pki
 
 from sidecar import policy_bundle
@@ -110,7 +117,7 @@ def _localise_sidecar_args(args: list[str], pod: Pod, opa_api: str) -> list[str]
         elif arg.startswith("--metrics-listen="):
             arg = f"--metrics-listen={pod.metrics}"
         elif arg.startswith("--opa-url="):
-            assert arg == "--opa-url=http://127.0.0.1:8181"
+            assert arg == f"--opa-url=unix://{OPA_SOCKET}"
             arg = f"--opa-url={opa_api}"
         localised.append(pod.local(arg))
     return localised

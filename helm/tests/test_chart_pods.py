@@ -64,7 +64,10 @@ def test_writable_paths_are_volumes(helm: Helm, variant: str) -> None:
     assert mounts[POD_TMP]["name"] == "tmp"
     writable = {path for path, m in mounts.items() if not m.get("readOnly")}
     assert writable == {"/var/lib/vir-sidecar", POD_TMP}
-    assert all(m.get("readOnly") for m in container(pod, "opa").get("volumeMounts", []))
+    opa_writable = [
+        m["name"] for m in container(pod, "opa")["volumeMounts"] if not m.get("readOnly")
+    ]
+    assert opa_writable == ["opa-socket"]  # where OPA creates its socket, nothing else
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -96,8 +99,24 @@ def test_opa_is_reachable_only_inside_the_pod(helm: Helm, variant: str) -> None:
     )
     pod = statefulset_pod(manifests)
     opa = container(pod, "opa")
-    assert flag(opa, "--addr") == "127.0.0.1:8181"
-    assert flag(container(pod, "vir-sidecar"), "--opa-url") == "http://127.0.0.1:8181"
+    # OPA's API is a unix socket, on a volume only OPA and vir-sidecar mount: no TCP
+    # port another container of the pod could query, or take over after a restart.
+    assert flag(opa, "--addr") == "unix:///run/opa/opa.sock"
+    assert flag(opa, "--unix-socket-perm") == "600"
+    assert flag(container(pod, "vir-sidecar"), "--opa-url") == "unix:///run/opa/opa.sock"
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["opa-socket"]["emptyDir"]["medium"] == "Memory"
+    mounting = sorted(
+        c["name"]
+        for c in pod["containers"] + pod["initContainers"]
+        if any(m["name"] == "opa-socket" for m in c.get("volumeMounts", []))
+    )
+    assert mounting == ["opa", "vir-sidecar"]
+    for name, read_only in (("opa", False), ("vir-sidecar", True)):
+        mounts = [m for m in container(pod, name)["volumeMounts"] if m["name"] == "opa-socket"]
+        assert [m["mountPath"] for m in mounts] == ["/run/opa"]
+        assert bool(mounts[0].get("readOnly")) is read_only
+    assert not pod.get("shareProcessNamespace")
     # Only the read-only diagnostic listener is on the pod IP, for the kubelet.
     assert flag(opa, "--diagnostic-addr") == ":8282"
     assert [(p["name"], p["containerPort"]) for p in opa["ports"]] == [("opa-health", 8282)]
@@ -332,7 +351,7 @@ def test_vir_sidecar_accepts_the_rendered_arguments(helm: Helm, variant: str) ->
     parsed = cli.build_parser().parse_args(args)
     assert parsed.command == "serve"
     settings = config.resolve(parsed, env={})
-    assert settings.opa_url == "http://127.0.0.1:8181"
+    assert settings.opa_url == "unix:///run/opa/opa.sock"
     assert settings.audit_fsync is True
     assert settings.clearance_keys is not None
     assert settings.tls == (variant in {"tls", "bundle", "production"})

@@ -144,6 +144,7 @@ def test_bundle_config_points_at_the_mounted_secrets(helm: Helm) -> None:
     assert "--set-file=keys.vir-bundle.key=/etc/opa/bundle-key/public.pem" in args_of(opa)
     mounts = {m["mountPath"]: m["name"] for m in opa["volumeMounts"]}
     assert mounts == {
+        "/run/opa": "opa-socket",
         "/etc/opa/config": "opa-config",
         "/etc/opa/bundle-key": "bundle-key",
         "/etc/opa/bundle-token": "bundle-token",

@@ -15,9 +15,14 @@ exited, so vir-sidecar drains in-flight checks while OPA still answers.
   args:
     - run
     - --server
-    # OPA's API is on loopback only: nothing outside the pod can query or change it.
-    - --addr={{ printf "127.0.0.1:%v" $opa.port }}
-    # Read-only /health and /metrics for the kubelet's probes; not in the
+    # OPA's API is a unix socket on a volume only OPA and vir-sidecar mount: no
+    # TCP port, so no other container of the pod (which shares the network
+    # namespace) can query OPA, or take its address and answer for it.
+    - --addr=unix://{{ include "vir-sidecar.opaSocket" . }}
+    - --unix-socket-perm=600
+    # Read-only /health and /metrics for the kubelet's probes: OPA's static image
+    # has no shell for exec probes, and the kubelet cannot reach a unix socket.
+    # vir-sidecar never reads it, it serves no decisions, it is not in the
     # Service, and the NetworkPolicy admits no one to it.
     - --diagnostic-addr={{ printf ":%v" $opa.diagnosticPort }}
     {{- if eq .Values.policy.source "bundle" }}
@@ -46,6 +51,8 @@ exited, so vir-sidecar drains in-flight checks while OPA still answers.
   securityContext:
     {{- include "vir-sidecar.containerSecurityContext" (list .Values.containerSecurityContext nil nil) | trim | nindent 4 }}
   volumeMounts:
+    - name: opa-socket
+      mountPath: {{ include "vir-sidecar.opaSocketDir" . }}
     {{- if eq .Values.policy.source "bundle" }}
     - name: opa-config
       mountPath: /etc/opa/config
@@ -96,7 +103,11 @@ change (checksum/policies), so subPath's lack of live updates loses nothing.
     - serve
     - --listen={{ include "vir-sidecar.grpcListen" . }}
     - --metrics-listen={{ include "vir-sidecar.hostPort" (list $v.listenAddress $v.metrics.port) }}
-    - --opa-url=http://127.0.0.1:{{ $v.opa.port }}
+    # OPA's socket on the volume shared with the opa container only. vir-sidecar
+    # checks every connection's peer (SO_PEERCRED): it must run as vir-sidecar's
+    # own user. Its pid cannot be checked, as each container has its own pid
+    # namespace.
+    - --opa-url=unix://{{ include "vir-sidecar.opaSocket" . }}
     {{- if eq $v.policy.source "bundle" }}
     - --policy-revision={{ $v.policy.bundle.revision }}
     {{- else }}
@@ -153,6 +164,11 @@ change (checksum/policies), so subPath's lack of live updates loses nothing.
   securityContext:
     {{- include "vir-sidecar.containerSecurityContext" (list .Values.containerSecurityContext nil nil) | trim | nindent 4 }}
   volumeMounts:
+    # Read-only: connecting to a socket needs no write access to the volume, so
+    # vir-sidecar cannot replace OPA's socket either.
+    - name: opa-socket
+      mountPath: {{ include "vir-sidecar.opaSocketDir" . }}
+      readOnly: true
     - name: audit
       mountPath: /var/lib/vir-sidecar
     - name: tmp

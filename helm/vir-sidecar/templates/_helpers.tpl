@@ -130,6 +130,16 @@ failureThreshold: {{ $timing.failureThreshold }}
 {{- end }}
 
 {{/* One probe of the OPA container: (list $ "startup"|"readiness"|"liveness"). */}}
+{{/* The directory of OPA's unix socket: an emptyDir only the opa and vir-sidecar containers mount. */}}
+{{- define "vir-sidecar.opaSocketDir" -}}
+/run/opa
+{{- end }}
+
+{{/* OPA's unix socket, where OPA listens and vir-sidecar connects. */}}
+{{- define "vir-sidecar.opaSocket" -}}
+{{ include "vir-sidecar.opaSocketDir" . }}/opa.sock
+{{- end }}
+
 {{- define "vir-sidecar.opaProbe" -}}
 {{- $ := index . 0 }}
 {{- $kind := index . 1 }}
