@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sidecar.errors import StartupError
-from sidecar.opa_endpoint import BadOpaUrl, parse_opa_url
+from sidecar.opa.endpoint import BadOpaUrl, parse_opa_url
 
 
 class ConfigError(StartupError, ValueError):

@@ -14,8 +14,8 @@ from google.protobuf import json_format
 
 from sidecar.check_client import load_request
 from sidecar.decision import MalformedDecision, parse_decision
+from sidecar.opa.supervisor import OpaStartError, find_binary
 from sidecar.opa_input import build_input
-from sidecar.opa_process import OpaStartError, find_binary
 from sidecar.validation import InvalidRequest, validate
 
 

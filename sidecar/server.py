@@ -21,10 +21,10 @@ from sidecar.config import Config
 from sidecar.errors import StartupError
 from sidecar.health import HealthReporter
 from sidecar.metrics import create_metrics, serve_metrics
-from sidecar.opa_endpoint import OpaEndpoint
-from sidecar.opa_engine import OpaEngine
-from sidecar.opa_process import OpaSupervisor, find_binary
-from sidecar.peer import ExpectedPeer
+from sidecar.opa.endpoint import OpaEndpoint
+from sidecar.opa.engine import OpaEngine
+from sidecar.opa.peer import ExpectedPeer
+from sidecar.opa.supervisor import OpaSupervisor, find_binary
 from sidecar.service import CheckService, PolicyState, add_to_server, transport_limit
 
 log = structlog.get_logger("vir.server")

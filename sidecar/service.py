@@ -24,7 +24,7 @@ from sidecar.caller import caller_identity
 from sidecar.clearance_keys import ClearanceKeys
 from sidecar.decision import MalformedDecision, parse_decision, to_response
 from sidecar.metrics import Metrics
-from sidecar.opa_engine import EngineError, EngineTimeout, OpaEngine
+from sidecar.opa.engine import EngineError, EngineTimeout, OpaEngine
 from sidecar.opa_input import build_input
 from sidecar.validation import InvalidRequest, validate
 

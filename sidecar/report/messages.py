@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sidecar import policy_bundle
-from sidecar.opa_process import OpaStartError, find_binary
+from sidecar.opa.supervisor import OpaStartError, find_binary
 
 FINDING_TEXT_QUERY = "data.vir.authz.finding_text"
 EVAL_TIMEOUT_SECONDS = 60

@@ -25,7 +25,7 @@ from sidecar.opa.bundle import (
     served_files,
 )
 from sidecar.opa.entrypoint import DECISION_PATH, DECISION_QUERY
-from sidecar.opa_process import find_binary
+from sidecar.opa.supervisor import find_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

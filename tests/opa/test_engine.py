@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from sidecar.opa_endpoint import BadOpaUrl
-from sidecar.opa_engine import EngineError, EngineTimeout, OpaEngine
-from sidecar.peer import ExpectedPeer
+from sidecar.opa.endpoint import BadOpaUrl
+from sidecar.opa.engine import EngineError, EngineTimeout, OpaEngine
+from sidecar.opa.peer import ExpectedPeer
 
 DECISION = {"allow": False, "reasons": [], "advice": [], "obligations": []}
 Handler = Callable[[web.Request], Any]

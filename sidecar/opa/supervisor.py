@@ -17,10 +17,11 @@ from pathlib import Path
 
 import structlog
 
-from sidecar import opa_workdir, policy_bundle
+from sidecar import policy_bundle
 from sidecar.errors import StartupError
-from sidecar.opa_endpoint import OpaEndpoint, unix_endpoint
-from sidecar.peer import ExpectedPeer, ImpostorError, verify_socket_path
+from sidecar.opa import workdir as opa_workdir
+from sidecar.opa.endpoint import OpaEndpoint, unix_endpoint
+from sidecar.opa.peer import ExpectedPeer, ImpostorError, verify_socket_path
 
 log = structlog.get_logger("vir.opa")
 

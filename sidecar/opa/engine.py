@@ -16,8 +16,8 @@ import orjson
 from opa_client import AsyncOpaClient
 
 from sidecar.errors import UnavailableError
-from sidecar.opa_endpoint import OpaEndpoint, parse_opa_url
-from sidecar.peer import ExpectedPeer, ImpostorError, verify_peer
+from sidecar.opa.endpoint import OpaEndpoint, parse_opa_url
+from sidecar.opa.peer import ExpectedPeer, ImpostorError, verify_peer
 
 DECISION_PACKAGE = "vir.authz"
 DECISION_RULE = "decision"
