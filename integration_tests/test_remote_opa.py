@@ -13,8 +13,10 @@ import pytest
 
 from integration_tests.processes import (
     ROOT,
+    OpaServer,
     Sidecar,
     audit_records,
+    built_bundle,
     example_request,
     opa_binary,
     policy_copy,
@@ -65,13 +67,31 @@ def test_token_is_sent_to_an_opa_that_requires_it(tmp_path: Path, token_opa: Pat
     token_file = tmp_path / "opa.token"
     token_file.write_text(TOKEN + "\n", encoding="utf-8")
     args = ["--opa-url", f"unix://{token_opa}", "--opa-token-file", str(token_file)]
+    # This OPA serves a directory, whose provenance names no revision: the fallback is used.
+    args += ["--policy-revision", "named-by-the-operator"]
     sidecar = Sidecar(tmp_path / "sidecar", extra_args=args).start()
     try:
-        assert sidecar.check(example_request()).allow is True
+        allowed = sidecar.check(example_request())
+        assert allowed.allow is True
+        assert allowed.policy_revision == "named-by-the-operator"
         assert sidecar.check(example_request("counselling-denied")).allow is False
     finally:
         sidecar.stop()
     assert [r["outcome"] for r in audit_records(sidecar.audit_dir)] == ["allow", "deny"]
+
+
+def test_the_revision_is_the_one_the_remote_opa_names_for_its_bundle(
+    tmp_path: Path, opa_server: OpaServer
+) -> None:
+    sidecar = Sidecar(tmp_path, extra_args=["--opa-url", opa_server.url]).start()
+    try:
+        response = sidecar.check(example_request())
+    finally:
+        sidecar.stop()
+    assert response.policy_revision == built_bundle().revision
+    assert [r["policy_revision"] for r in audit_records(sidecar.audit_dir)] == [
+        built_bundle().revision
+    ]
 
 
 def test_without_the_token_opa_refuses_and_nothing_is_allowed(

@@ -14,7 +14,7 @@ from google.protobuf import json_format
 
 from sidecar.check_client import load_request
 from sidecar.decision import MalformedDecision, parse_decision
-from sidecar.opa.supervisor import OpaStartError, find_binary
+from sidecar.opa.command import OpaStartError, find_binary
 from sidecar.opa_input import build_input
 from sidecar.validation import InvalidRequest, validate
 

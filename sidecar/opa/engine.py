@@ -8,19 +8,16 @@ decision. Nothing here can turn a failure into an allow.
 from __future__ import annotations
 
 import asyncio
-import socket
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-import orjson
-from opa_client import AsyncOpaClient
 
 from sidecar.errors import UnavailableError
+from sidecar.opa.client import DecisionClient
 from sidecar.opa.endpoint import OpaEndpoint, parse_opa_url
-from sidecar.opa.peer import ExpectedPeer, ImpostorError, verify_peer
-
-DECISION_PACKAGE = "vir.authz"
-DECISION_RULE = "decision"
+from sidecar.opa.entrypoint import DECISION_QUERY
+from sidecar.opa.peer import ExpectedPeer, ImpostorError
 
 # Probe input: the policy must define a decision for any input object, so an
 # undefined answer here means the policy is not loaded.
@@ -43,54 +40,6 @@ class EngineTimeout(EngineError):
         super().__init__("timeout", f"no answer within {seconds * 1000:.0f} ms")
 
 
-class _VerifiedUnixConnector(aiohttp.UnixConnector):
-    """A unix socket connector that checks, on every new connection, who serves the socket."""
-
-    def __init__(self, path: str, *, peer: ExpectedPeer, limit: int) -> None:
-        super().__init__(path, limit=limit, keepalive_timeout=30)
-        self._peer = peer
-
-    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:
-        protocol = await super()._create_connection(req, traces, timeout)
-        transport = protocol.transport
-        try:
-            sock: socket.socket | None = transport.get_extra_info("socket") if transport else None
-            if sock is None:
-                raise ImpostorError("no socket to check the peer of")
-            verify_peer(sock, self._peer)
-        except OSError:
-            if transport is not None:
-                transport.close()
-            raise
-        return protocol
-
-
-class _OrjsonOpaClient(AsyncOpaClient):  # type: ignore[misc]
-    """AsyncOpaClient with an orjson encoder, a keep-alive pool sized for concurrent checks,
-    and for unix sockets a connector that checks the peer."""
-
-    def __init__(
-        self, *args: Any, pool_size: int, unix: tuple[str, ExpectedPeer] | None, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self._pool_size = pool_size
-        self._unix = unix
-
-    async def _init_session(self) -> None:
-        self._connector: aiohttp.BaseConnector
-        if self._unix is not None:
-            path, peer = self._unix
-            self._connector = _VerifiedUnixConnector(path, peer=peer, limit=self._pool_size)
-        else:
-            self._connector = aiohttp.TCPConnector(limit=self._pool_size, keepalive_timeout=30)
-        self._session = aiohttp.ClientSession(
-            headers=self.headers,
-            connector=self._connector,
-            timeout=aiohttp.ClientTimeout(total=self.timeout),
-            json_serialize=lambda value: orjson.dumps(value).decode(),
-        )
-
-
 def _impostor_in(error: BaseException) -> ImpostorError | None:
     """The ImpostorError behind `error`, which aiohttp may have wrapped."""
     seen: BaseException | None = error
@@ -103,11 +52,21 @@ def _impostor_in(error: BaseException) -> ImpostorError | None:
     return None
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """A defined decision and the policy revision that made it ("unknown" if OPA names none)."""
+
+    result: object
+    revision: str
+
+
 class OpaEngine:
     """One shared client session to one OPA server.
 
     For a unix socket, `peer` says who must be serving it (by default: a process of this
     user); every new pooled connection to anyone else fails as a connection error.
+    `switch` moves to another OPA with no check failed or dropped: a check uses the
+    session it started on, and the old session closes once its last check is answered.
     """
 
     def __init__(
@@ -117,16 +76,25 @@ class OpaEngine:
         pool_size: int = 64,
         token: str | None = None,
         peer: ExpectedPeer | None = None,
+        fallback_revision: str = "unknown",
     ) -> None:
         self._pool_size = pool_size
         self._token = token
-        self._client: _OrjsonOpaClient | None = None
+        self._client: DecisionClient | None = None
         self.endpoint = parse_opa_url(endpoint) if isinstance(endpoint, str) else endpoint
         self._peer = peer
+        self._fallback_revision = fallback_revision
+        self._in_flight: dict[DecisionClient, int] = {}
+        self._retired: set[DecisionClient] = set()
 
     @property
     def url(self) -> str:
         return self.endpoint.url
+
+    async def _open(self, endpoint: OpaEndpoint, peer: ExpectedPeer | None) -> DecisionClient:
+        client = DecisionClient(endpoint, token=self._token, pool_size=self._pool_size, peer=peer)
+        await client.open()
+        return client
 
     async def connect(
         self, endpoint: OpaEndpoint | None = None, *, peer: ExpectedPeer | None = None
@@ -137,39 +105,59 @@ class OpaEngine:
             self.endpoint = endpoint
         if peer is not None:
             self._peer = peer
-        target = self.endpoint
-        unix = None
-        if target.socket_path is not None:
-            unix = (target.socket_path, self._peer or ExpectedPeer.same_user())
-        # retries=0: a retry with backoff would outlast the decision timeout;
-        # the caller retries if it wants to.
-        client = _OrjsonOpaClient(
-            host=target.host,
-            port=target.port or 80,
-            ssl=target.scheme == "https",
-            token=self._token,
-            retries=0,
-            timeout=30.0,
-            pool_size=self._pool_size,
-            unix=unix,
-        )
-        await client._init_session()
-        self._client = client
+        self._client = await self._open(self.endpoint, self._peer)
+
+    async def switch(
+        self, endpoint: OpaEndpoint, *, peer: ExpectedPeer, timeout: float
+    ) -> Evaluation | None:
+        """Move to the OPA at `endpoint` if it answers with a decision, and return that
+        probe's evaluation; otherwise stay, and return None."""
+        client = await self._open(endpoint, peer)
+        try:
+            evaluation = await self._evaluate_on(client, _PROBE_INPUT, timeout=timeout)
+        except EngineError:
+            evaluation = None
+        if evaluation is None or not _is_decision(evaluation.result):
+            await client.close_connection()
+            return None
+        previous, self._client = self._client, client
+        self.endpoint, self._peer = endpoint, peer
+        if previous is not None:
+            self._retired.add(previous)
+            await self._close_if_idle(previous)
+        return evaluation
+
+    async def _close_if_idle(self, client: DecisionClient) -> None:
+        if client in self._retired and not self._in_flight.get(client):
+            self._retired.discard(client)
+            self._in_flight.pop(client, None)
+            await client.close_connection()
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close_connection()
-            self._client = None
+        for client in [*self._retired, *([self._client] if self._client else [])]:
+            await client.close_connection()
+        self._retired.clear()
+        self._in_flight.clear()
+        self._client = None
 
-    async def evaluate(self, document: dict[str, Any], *, timeout: float) -> object:
-        """Return the decision document OPA computes for `document`."""
-        if self._client is None:
+    async def evaluate(self, document: dict[str, Any], *, timeout: float) -> Evaluation:
+        """The decision OPA computes for `document`, with the revision that computed it."""
+        client = self._client
+        if client is None:
             raise EngineError("not_connected", "no OPA session")
+        self._in_flight[client] = self._in_flight.get(client, 0) + 1
+        try:
+            return await self._evaluate_on(client, document, timeout=timeout)
+        finally:
+            self._in_flight[client] -= 1
+            await self._close_if_idle(client)
+
+    async def _evaluate_on(
+        self, client: DecisionClient, document: dict[str, Any], *, timeout: float
+    ) -> Evaluation:
         try:
             async with asyncio.timeout(timeout):
-                answer = await self._client.query_rule(
-                    input_data=document, package_path=DECISION_PACKAGE, rule_name=DECISION_RULE
-                )
+                answer = await client.decide(document)
         except TimeoutError as error:
             raise EngineTimeout(timeout) from error
         except aiohttp.ClientResponseError as error:
@@ -181,14 +169,18 @@ class OpaEngine:
             raise EngineError("connection", type(error).__name__) from error
         except ValueError as error:
             raise EngineError("bad_response", "OPA's answer is not JSON") from error
-        if not isinstance(answer, dict) or "result" not in answer:
-            raise EngineError("undefined", f"data.{DECISION_PACKAGE}.{DECISION_RULE} is undefined")
-        return answer["result"]
+        if not answer.defined:
+            raise EngineError("undefined", f"{DECISION_QUERY} is undefined")
+        return Evaluation(answer.result, answer.revision or self._fallback_revision)
 
     async def probe(self, *, timeout: float) -> bool:
         """True when OPA answers with a defined decision, i.e. the policy is loaded."""
         try:
-            result = await self.evaluate(_PROBE_INPUT, timeout=timeout)
+            evaluation = await self.evaluate(_PROBE_INPUT, timeout=timeout)
         except EngineError:
             return False
-        return isinstance(result, dict) and isinstance(result.get("allow"), bool)
+        return _is_decision(evaluation.result)
+
+
+def _is_decision(result: object) -> bool:
+    return isinstance(result, dict) and isinstance(result.get("allow"), bool)
