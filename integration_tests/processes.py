@@ -219,11 +219,20 @@ class Sidecar:
 
     def opa_pid(self) -> int:
         """The pid of the OPA this sidecar supervises (its only child)."""
-        assert self.process is not None
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        pids = [int(p) for p in children.read_text().split()]
+        pids = self.child_pids()
         assert len(pids) == 1, pids
         return pids[0]
+
+    def child_pids(self) -> list[int]:
+        """The sidecar's children: its OPA, and during a reload the next OPA too."""
+        assert self.process is not None
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(p) for p in children.read_text().split()]
+
+    def opa_replaced(self, first: int) -> bool:
+        """True once one OPA runs, and it is not `first`."""
+        pids = self.child_pids()
+        return len(pids) == 1 and pids[0] != first
 
     def signal(self, signum: signal.Signals) -> None:
         assert self.process is not None
