@@ -149,6 +149,7 @@ def test_changed_policy_sources_are_taken_up_under_a_stream_of_checks(tmp_path: 
             stream.wait_for(new)
         assert sidecar.serving()
         wait_until(lambda: sidecar.opa_replaced(first_opa), 10, "the old OPA stopped")
+        assert sidecar.metric("vir_build_info", policy_revision=new) == 1
     finally:
         sidecar.stop()
     assert_clean_switch(stream, old, new, sidecar.audit_dir)

@@ -86,6 +86,8 @@ def test_the_revision_is_the_one_the_remote_opa_names_for_its_bundle(
     sidecar = Sidecar(tmp_path, extra_args=["--opa-url", opa_server.url]).start()
     try:
         response = sidecar.check(example_request())
+        in_force = {"policy_revision": built_bundle().revision}
+        wait_until(lambda: sidecar.metric("vir_build_info", **in_force) == 1, 10, "build info")
     finally:
         sidecar.stop()
     assert response.policy_revision == built_bundle().revision

@@ -203,7 +203,11 @@ async def serve(config: Config) -> None:
         cleanup.push_async_callback(server.stop, config.grace_period)
 
         async def opa_up() -> bool:
-            return await engine.probe(timeout=HEALTH_PROBE_TIMEOUT_SECONDS)
+            up = await engine.probe(timeout=HEALTH_PROBE_TIMEOUT_SECONDS)
+            # A remote OPA may move to another bundle at any time; so may ours, on reload.
+            if engine.revision is not None and engine.revision != policy.revision:
+                set_revision(engine.revision)
+            return up
 
         watcher = asyncio.create_task(
             reporter.watch(

@@ -84,6 +84,8 @@ class OpaEngine:
         self.endpoint = parse_opa_url(endpoint) if isinstance(endpoint, str) else endpoint
         self._peer = peer
         self._fallback_revision = fallback_revision
+        # The revision of the latest answer: what OPA serves now, as far as we know.
+        self.revision: str | None = None
         self._in_flight: dict[DecisionClient, int] = {}
         self._retired: set[DecisionClient] = set()
 
@@ -122,6 +124,7 @@ class OpaEngine:
             return None
         previous, self._client = self._client, client
         self.endpoint, self._peer = endpoint, peer
+        self.revision = evaluation.revision
         if previous is not None:
             self._retired.add(previous)
             await self._close_if_idle(previous)
@@ -171,7 +174,10 @@ class OpaEngine:
             raise EngineError("bad_response", "OPA's answer is not JSON") from error
         if not answer.defined:
             raise EngineError("undefined", f"{DECISION_QUERY} is undefined")
-        return Evaluation(answer.result, answer.revision or self._fallback_revision)
+        evaluation = Evaluation(answer.result, answer.revision or self._fallback_revision)
+        if client is self._client:
+            self.revision = evaluation.revision
+        return evaluation
 
     async def probe(self, *, timeout: float) -> bool:
         """True when OPA answers with a defined decision, i.e. the policy is loaded."""
