@@ -12,11 +12,21 @@ OPA_VERSION := v1.22.3
 HELM_VERSION := v3.22.0
 BUF_VERSION := v1.75.0
 PROMETHEUS_VERSION := v0.316.0
+# The Go code generators; protoc-gen-go comes with the protobuf-go the client pins.
+PROTOC_GEN_GO_VERSION := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 
 OPA := $(TOOLS)/opa
 HELM := $(TOOLS)/helm
 BUF := $(TOOLS)/buf
 PROMTOOL := $(TOOLS)/promtool
+PROTOC_GEN_GO := $(TOOLS)/protoc-gen-go
+PROTOC_GEN_GO_GRPC := $(TOOLS)/protoc-gen-go-grpc
+# Go builds use the machine's toolchain and the versions pinned in go.mod/go.sum.
+export GOTOOLCHAIN := local
+GO_CLIENT_DIR := examples/go-client
+GO_CLIENT := build/vir-go-client
+DESCRIPTOR_SET := build/vir-authz-v1.binpb
 export PATH := $(TOOLS):$(CURDIR)/$(BIN):$(PATH)
 export VIR_OPA_BINARY := $(OPA)
 
@@ -31,10 +41,12 @@ help: ## List the targets
 # --- bootstrap -------------------------------------------------------------
 
 .PHONY: tools
-tools: ## Build the pinned opa, helm and buf binaries into .tools/bin
+tools: ## Build the pinned opa, helm, buf and protoc-gen-go* binaries into .tools/bin
 	@scripts/go-tool.sh $(OPA) github.com/open-policy-agent/opa $(OPA_VERSION) github.com/open-policy-agent/opa
 	@scripts/go-tool.sh $(HELM) helm.sh/helm/v3 $(HELM_VERSION) helm.sh/helm/v3/cmd/helm
 	@scripts/go-tool.sh $(BUF) github.com/bufbuild/buf $(BUF_VERSION) github.com/bufbuild/buf/cmd/buf
+	@scripts/go-tool.sh $(PROTOC_GEN_GO) google.golang.org/protobuf $(PROTOC_GEN_GO_VERSION) google.golang.org/protobuf/cmd/protoc-gen-go
+	@scripts/go-tool.sh $(PROTOC_GEN_GO_GRPC) google.golang.org/grpc/cmd/protoc-gen-go-grpc $(PROTOC_GEN_GO_GRPC_VERSION) google.golang.org/grpc/cmd/protoc-gen-go-grpc
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -60,8 +72,19 @@ lock: ## Re-pin every Python dependency into requirements.lock
 # --- code generation -------------------------------------------------------
 
 .PHONY: proto
-proto: venv ## Regenerate the Python stubs from proto/
+proto: venv tools ## Regenerate the Python and Go stubs from proto/
 	scripts/gen-proto.sh $(GENERATED)
+	BUF=$(BUF) scripts/gen-go.sh
+
+.PHONY: descriptors
+descriptors: tools ## Write the API's descriptor set, with imports and comments, for publishing
+	@mkdir -p $(dir $(DESCRIPTOR_SET))
+	$(BUF) build --as-file-descriptor-set -o $(DESCRIPTOR_SET)
+	@echo "wrote $(DESCRIPTOR_SET)"
+
+.PHONY: go-client
+go-client: ## Build the example Go client into build/vir-go-client
+	cd $(GO_CLIENT_DIR) && go build -o $(CURDIR)/$(GO_CLIENT) .
 
 # --- run -------------------------------------------------------------------
 
@@ -83,6 +106,9 @@ lint: venv tools ## ruff, mypy, buf lint, opa fmt/check and stub freshness
 	$(BIN)/mypy --strict helm/tests helm/vir-sidecar/files/grpc_health_probe.py
 	$(BUF) lint
 	scripts/gen-proto.sh --check $(GENERATED)
+	BUF=$(BUF) scripts/gen-go.sh --check
+	test -z "$$(gofmt -l $(GO_CLIENT_DIR))" || { gofmt -l $(GO_CLIENT_DIR); exit 1; }
+	cd $(GO_CLIENT_DIR) && go vet ./...
 	$(OPA) fmt --list --fail policies
 	$(OPA) check --strict --v1-compatible --bundle policies
 

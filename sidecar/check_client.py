@@ -11,6 +11,7 @@ import grpc
 from google.protobuf import json_format
 
 from sidecar.api import pb, pb_grpc
+from sidecar.rich_errors import field_violations
 
 EXIT_ALLOWED = 0
 EXIT_DENIED = 1
@@ -79,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
             response = stub.Check(request, timeout=args.timeout)
         except grpc.RpcError as error:
             print(f"{error.code().name}: {error.details()}", file=sys.stderr)
+            for field, description in field_violations(error):
+                print(f"field {field}: {description}", file=sys.stderr)
             return EXIT_ERROR
     print(response_json(response))
     return EXIT_ALLOWED if response.allow else EXIT_DENIED
