@@ -151,9 +151,14 @@ bench-quick: venv tools ## The benchmark as a 30-second smoke test, no pass/fail
 fuzz: venv tools ## Property tests with ten times the examples, freshly randomised
 	VIR_PROPERTY_SCALE=10 VIR_PROPERTY_RANDOM=1 $(BIN)/pytest integration_tests/test_properties.py -q
 
+# A deny is an answer, not a failure: make succeeds and says so. Errors (exit 2) still fail.
 .PHONY: explain
-explain: venv tools ## Explain one request: make explain REQUEST=examples/counselling-allowed.json
-	@$(BIN)/vir-sidecar explain --request $(REQUEST)
+explain: venv tools ## Explain one decision: make explain REQUEST=file.json or SCENARIO=name [TIME=...] [CALLER=...]
+	@status=0; $(BIN)/vir-sidecar explain \
+	  $(if $(SCENARIO),--scenario '$(SCENARIO)',--request '$(REQUEST)') \
+	  $(if $(TIME),--time '$(TIME)') $(if $(CALLER),--caller '$(CALLER)') || status=$$?; \
+	if (( status == 1 )); then echo "(vir-sidecar explain exited 1: denied)"; fi; \
+	exit $$(( status == 1 ? 0 : status ))
 
 .PHONY: clean
 clean: ## Remove build products (keeps .tools and .venv)
