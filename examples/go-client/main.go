@@ -46,7 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	flags.SetOutput(stderr)
 	address := flags.String("address", "127.0.0.1:50051", "sidecar HOST:PORT")
 	requestPath := flags.String("request", "", "CheckRequest as protobuf JSON")
-	timeout := flags.Duration("timeout", 2*time.Second, "deadline of the Check call")
+	timeout := flags.Duration("timeout", time.Second, "deadline of the Check call (docs/integrating.md)")
 	if err := flags.Parse(args); err != nil {
 		return exitError
 	}
