@@ -22,8 +22,8 @@ BUF := $(TOOLS)/buf
 PROMTOOL := $(TOOLS)/promtool
 PROTOC_GEN_GO := $(TOOLS)/protoc-gen-go
 PROTOC_GEN_GO_GRPC := $(TOOLS)/protoc-gen-go-grpc
-# Go builds use the machine's toolchain and the versions pinned in go.mod/go.sum.
-export GOTOOLCHAIN := local
+# The Go client builds with the machine's toolchain and the versions pinned in its go.mod/go.sum.
+GO_LOCAL := GOTOOLCHAIN=local go
 GO_CLIENT_DIR := examples/go-client
 GO_CLIENT := build/vir-go-client
 DESCRIPTOR_SET := build/vir-authz-v1.binpb
@@ -84,7 +84,7 @@ descriptors: tools ## Write the API's descriptor set, with imports and comments,
 
 .PHONY: go-client
 go-client: ## Build the example Go client into build/vir-go-client
-	cd $(GO_CLIENT_DIR) && go build -o $(CURDIR)/$(GO_CLIENT) .
+	cd $(GO_CLIENT_DIR) && $(GO_LOCAL) build -o $(CURDIR)/$(GO_CLIENT) .
 
 # --- run -------------------------------------------------------------------
 
@@ -108,7 +108,7 @@ lint: venv tools ## ruff, mypy, buf lint, opa fmt/check and stub freshness
 	scripts/gen-proto.sh --check $(GENERATED)
 	BUF=$(BUF) scripts/gen-go.sh --check
 	test -z "$$(gofmt -l $(GO_CLIENT_DIR))" || { gofmt -l $(GO_CLIENT_DIR); exit 1; }
-	cd $(GO_CLIENT_DIR) && go vet ./...
+	cd $(GO_CLIENT_DIR) && $(GO_LOCAL) vet ./...
 	$(OPA) fmt --list --fail policies
 	$(OPA) check --strict --v1-compatible --bundle policies
 
