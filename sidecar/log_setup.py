@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from typing import Any
 
+import orjson
 import structlog
 
 _LEVELS = {
@@ -16,11 +19,20 @@ _LEVELS = {
 
 
 def configure(log_format: str = "auto", level: str = "info") -> None:
-    """Send structlog output to stdout; `auto` picks console on a TTY and JSON otherwise."""
+    """Send structlog output to stdout; `auto` picks console on a TTY and JSON otherwise.
+
+    JSON lines are rendered by orjson straight to bytes: every Check logs one, so the
+    standard json module's cost would be paid on every decision.
+    """
     console = log_format == "console" or (log_format == "auto" and sys.stdout.isatty())
-    renderer: structlog.typing.Processor = (
-        structlog.dev.ConsoleRenderer() if console else structlog.processors.JSONRenderer()
-    )
+    renderer: structlog.typing.Processor
+    logger_factory: Callable[..., Any]
+    if console:
+        renderer = structlog.dev.ConsoleRenderer()
+        logger_factory = structlog.PrintLoggerFactory(sys.stdout)
+    else:
+        renderer = structlog.processors.JSONRenderer(serializer=orjson.dumps)
+        logger_factory = structlog.BytesLoggerFactory(sys.stdout.buffer)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -30,6 +42,6 @@ def configure(log_format: str = "auto", level: str = "info") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=logger_factory,
         cache_logger_on_first_use=True,
     )
