@@ -1,4 +1,4 @@
-"""The leak check's reading of RSS against the checks written, and the request mix."""
+"""The long run to the 100,000th check, the leak check's reading of RSS, and the request mix."""
 
 import base64
 import json
@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import yaml
 from google.protobuf import json_format
 
+from bench.load import GeneratorRun, Load, Sample
 from bench.request_mix import ghz_data, scenario_requests, vegeta_targets
-from bench.run import loads, rss_growth
+from bench.run import loads, rss_growth, run_to_check
 from bench.system_under_test import ROOT
 from sidecar.api import pb
 from sidecar.opa_input import build_input
@@ -61,3 +62,53 @@ def test_the_mix_is_every_scenario_request_in_both_forms() -> None:
     assert [json.loads(base64.b64decode(t["body"])) for t in targets] == [
         {"input": json.loads(json.dumps(build_input(r, now=now, caller=None)))} for r in requests
     ]
+
+
+class CountingSidecar:
+    """Stands in for a target: its audit record count grows with each chunk sent."""
+
+    def __init__(self, records: int) -> None:
+        self.records = records
+        self.chunks: list[int] = []
+
+    def metric(self, name: str) -> float:
+        assert name == "vir_audit_records_total"
+        return float(self.records)
+
+    def generate(self, load: Load) -> GeneratorRun:
+        assert load.count is not None
+        assert load.concurrency == 32
+        self.chunks.append(load.count)
+        self.records += load.count
+        return GeneratorRun([Sample(0.0, 0.001, True)] * load.count, 0.5, 2.0, ["ghz"])
+
+
+def test_the_long_run_goes_in_chunks_to_the_last_check() -> None:
+    sidecar = CountingSidecar(records=7_500)
+
+    run = run_to_check(
+        sidecar,  # type: ignore[arg-type]
+        sidecar.generate,
+        Load("closed_32", concurrency=32, seconds=10),
+        last_check=30_000,
+        max_seconds=60,
+    )
+
+    assert sidecar.chunks == [10_000, 10_000, 2_500]
+    assert sidecar.records == 30_000
+    assert len(run.samples) == 22_500
+    assert (run.cpu_seconds, run.wall_seconds) == (1.5, 6.0)
+
+
+def test_the_long_run_stops_when_its_time_is_up() -> None:
+    sidecar = CountingSidecar(records=0)
+
+    run_to_check(
+        sidecar,  # type: ignore[arg-type]
+        sidecar.generate,
+        Load("closed_32", concurrency=32, seconds=10),
+        last_check=100_000,
+        max_seconds=0,
+    )
+
+    assert sidecar.chunks == [10_000]
