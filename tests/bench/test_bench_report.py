@@ -5,7 +5,14 @@ from typing import Any
 
 import pytest
 
-from bench.report import GENERATOR_CORE_LIMIT, LABELS, goals, harness, markdown
+from bench.report import (
+    GENERATOR_CORE_LIMIT,
+    LABELS,
+    OTHER_CORE_LIMIT,
+    goals,
+    harness,
+    markdown,
+)
 
 
 def _run(**overrides: Any) -> dict[str, Any]:
@@ -154,6 +161,18 @@ def test_harness_is_not_valid_when_an_open_loop_fell_behind() -> None:
 
     assert verdict["valid"] is False
     assert verdict["off_schedule"] == ["sidecar_no_fsync open_500"]
+
+
+def test_harness_is_not_valid_on_a_busy_machine() -> None:
+    results = _results()
+    results["other_cores_mean"] = OTHER_CORE_LIMIT
+    assert harness(results)["valid"] is True
+
+    results["other_cores_mean"] = OTHER_CORE_LIMIT + 0.01
+    verdict = harness(results)
+
+    assert verdict["valid"] is False
+    assert "the machine was busy: other processes used 0.26 cores" in verdict["verdict"]
 
 
 def test_markdown_has_every_run_the_verdict_and_the_goals() -> None:
