@@ -30,13 +30,18 @@ def _ms(seconds: float) -> float:
 
 
 def schedule(samples: Sequence[Sample], rate: float) -> dict[str, Any]:
-    """How closely the sends followed one every 1/rate s from the first send."""
+    """How closely the sends followed a metronome at `rate`.
+
+    The metronome starts as early as the sends allow (the earliest of send i minus i/rate),
+    so a late first send does not make the rest look early, and every lag is >= 0.
+    """
     sends = sorted(sample.sent for sample in samples)
     if len(sends) < 2:
         return {"sent_per_s": None, "lag_ms_p99": None, "lag_ms_max": None, "on_schedule": False}
-    first = sends[0]
-    lags = sorted(sent - (first + index / rate) for index, sent in enumerate(sends))
-    sent_per_s = (len(sends) - 1) / (sends[-1] - first)
+    offsets = [sent - index / rate for index, sent in enumerate(sends)]
+    start = min(offsets)
+    lags = sorted(offset - start for offset in offsets)
+    sent_per_s = (len(sends) - 1) / (sends[-1] - sends[0])
     lag_p99 = percentile(lags, 0.99)
     return {
         "sent_per_s": round(sent_per_s, 1),

@@ -63,6 +63,17 @@ def test_a_generator_that_fell_behind_is_off_schedule() -> None:
     assert result["lag_ms_p99"] == pytest.approx(late * 1000)
 
 
+def test_a_late_first_send_does_not_make_the_rest_look_early() -> None:
+    samples = _metronome(200, 400)
+    samples[0] = Sample(samples[0].sent + 0.004, 0.001, True)
+
+    result = schedule(samples, 200)
+
+    assert result["on_schedule"] is True
+    assert result["lag_ms_p99"] == pytest.approx(0, abs=1e-6)
+    assert result["lag_ms_max"] == pytest.approx(4)
+
+
 def test_a_generator_that_sent_too_slowly_is_off_schedule() -> None:
     assert schedule(_metronome(150, 300), 200)["on_schedule"] is False
     assert schedule(_metronome(200, 1), 200)["on_schedule"] is False
