@@ -59,14 +59,17 @@ def command_line(pid: int) -> list[str]:
 
 
 def child_running(pid: int, binary: str) -> int | None:
-    """The pid of a child of `pid` that runs `binary` (after any exec), if there is one.
+    """The pid of a descendant of `pid` that runs `binary` (after any exec), if any.
 
     Found by the executable, not by an address, so it holds wherever OPA listens.
     """
-    for child in children(pid):
+    waiting = children(pid)
+    while waiting:
+        child = waiting.pop(0)
         try:
             if os.path.samefile(f"/proc/{child}/exe", binary):
                 return child
+            waiting += children(child)
         except FileNotFoundError:
             continue
     return None

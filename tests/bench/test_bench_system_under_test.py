@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -32,6 +33,26 @@ def test_a_child_is_found_by_the_binary_it_runs(sleeper: subprocess.Popen[bytes]
     assert child_running(os.getpid(), sys.executable) == sleeper.pid
     assert child_running(os.getpid(), shutil.which("true") or "/bin/true") is None
     assert command_line(sleeper.pid)[0] == sys.executable
+
+
+def test_a_grandchild_behind_a_wrapper_is_found() -> None:
+    sleep = shutil.which("sleep") or "/bin/sleep"
+    wrapper = subprocess.Popen(["sh", "-c", f"{sleep} 30 & wait"])
+    found = None
+    try:
+        for _ in range(100):
+            found = child_running(os.getpid(), sleep)
+            if found is not None:
+                break
+            time.sleep(0.02)
+        assert found is not None
+        assert found != wrapper.pid
+        assert command_line(found) == [sleep, "30"]
+    finally:
+        if found is not None:
+            os.kill(found, signal.SIGKILL)
+        wrapper.kill()
+        wrapper.wait()
 
 
 def test_cpu_and_memory_of_this_process() -> None:
