@@ -1,9 +1,12 @@
-"""`make bench`: the sidecar's latency, throughput and cost, measured against OPA itself.
+"""`make bench`: the sidecar's latency, throughput and CPU cost, measured against OPA itself.
 
-Three targets get the same request mix (every scenario in policies/scenarios,
-allowed and refused, counselling and not), one after another on this machine:
-OPA's REST API directly, the sidecar with durable audit, and the sidecar with
-audit fsync off. The load generator runs in its own process.
+Three targets get the same request mix (every scenario in policies/scenarios, allowed and
+refused, counselling and not), one after another on this machine: the sidecar with durable
+audit, the sidecar with audit fsync off, and OPA's REST API directly, started with the
+managed OPA's own flags and bundle. Go load generators drive them from their own
+processes: ghz over gRPC, vegeta over HTTP. Each run is open loop at 200/s and 500/s and
+closed loop with 32 in flight; the CPU of the generator, the sidecar and OPA is read from
+the kernel's accounting, so the report shows whether the generator stayed out of the way.
 """
 
 from __future__ import annotations
@@ -12,64 +15,75 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-from google.protobuf import json_format
-
-from bench.report import goals, markdown
+from bench import report
+from bench.load import GeneratorRun, GrpcService, Load, run_ghz, run_vegeta
+from bench.request_mix import ghz_data, scenario_requests, vegeta_targets
+from bench.summary import summarise
 from bench.system_under_test import (
     ROOT,
     Target,
+    direct_opa_argv,
+    free_port,
+    machine_busy_seconds,
     memory_kib,
-    start_opa,
+    start_direct_opa,
     start_sidecar,
 )
-from sidecar import policy_bundle
-from sidecar.api import pb
-from sidecar.opa_input import build_input
+
+TOOLS = ROOT / ".tools" / "bin"
+PROTO_FILE = "vir/authz/v1/authz_service.proto"
+# The leak check compares the sidecar's RSS at these checks of its life.
+LEAK_FROM, LEAK_TO = 50_000, 100_000
+# The run to the LEAK_TO-th check goes in chunks, and stops after this long whatever the
+# count, to keep `make bench` to a few minutes on a slow or busy machine.
+LONG_RUN_CHUNK = 10_000
+LONG_RUN_MAX_SECONDS = 150.0
+WARM_UP = Load("warm_up", concurrency=4, seconds=1.0)
+
+Generate = Callable[[Load], GeneratorRun]
 
 
-def request_mix(path: Path) -> dict[str, Any]:
-    """The scenario requests, as wire bytes (gRPC) and as OPA inputs (REST)."""
-    requests = []
-    for table in sorted((ROOT / "policies" / "scenarios").glob("*/data.yaml")):
-        for scenario in yaml.safe_load(table.read_text(encoding="utf-8")):
-            requests.append(json_format.ParseDict(scenario["request"], pb.CheckRequest()))
-    now = datetime.now(UTC)
-    mix = {
-        "requests": [r.SerializeToString().hex() for r in requests],
-        "opa_inputs": [build_input(r, now=now, caller=None) for r in requests],
-    }
-    path.write_text(json.dumps(mix), encoding="utf-8")
-    return mix
+def loads(seconds: float) -> list[Load]:
+    return [
+        Load("open_200", rate=200, seconds=seconds),
+        Load("open_500", rate=500, seconds=seconds),
+        Load("closed_32", concurrency=32, seconds=seconds),
+    ]
 
 
-def drive(target: Target, requests: Path, mode: str, **options: Any) -> dict[str, Any]:
-    """Run the load generator against `target`; add the CPU each target process spent."""
-    argv = [sys.executable, "-m", "bench.loadgen", "--target", target.address,
-            "--requests", str(requests), "--mode", mode]  # fmt: skip
-    for key, value in options.items():
-        if value is not None:
-            argv += [f"--{key}", str(value)]
-    cpu_before = target.cpu()
+def _per_check_ms(seconds: float, checks: int) -> float:
+    return round(seconds / max(checks, 1) * 1000, 3)
+
+
+def measure(target: Target, generate: Generate, load: Load) -> dict[str, Any]:
+    """Apply `load`; summarise it with the CPU each process spent per check."""
+    cpu_before, busy_before = target.cpu(), machine_busy_seconds()
     audit_before = _audit_counts(target)
-    output = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=ROOT)
-    result: dict[str, Any] = json.loads(output.stdout)
-    cpu_after = target.cpu()
-    # The load generator's warm-up is counted in the CPU; its checks are few next to the run's.
-    result["cpu_s_per_1000"] = {
-        role: round((cpu_after[role] - cpu_before[role]) / max(result["checks"], 1) * 1000, 3)
-        for role in cpu_after
-    }
+    generated = generate(load)
+    cpu_after, busy_after = target.cpu(), machine_busy_seconds()
     audit_after = _audit_counts(target)
+    result = summarise(generated.samples, load)
+    spent = {role: cpu_after[role] - cpu_before[role] for role in cpu_after}
+    spent["generator"] = generated.cpu_seconds
+    other = max(busy_after - busy_before - sum(spent.values()), 0.0)
+    wall = generated.wall_seconds
+    result["load"] = load.label
+    result["cpu_ms_per_check"] = {
+        role: _per_check_ms(seconds, result["checks"]) for role, seconds in spent.items()
+    }
+    result["cores"] = {role: round(seconds / wall, 2) for role, seconds in spent.items()}
+    result["cores"]["other"] = round(other / wall, 2)
     if audit_before is not None and audit_after is not None:
         records = audit_after[0] - audit_before[0]
         fsyncs = audit_after[1] - audit_before[1]
@@ -102,26 +116,42 @@ class MemoryWatch:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
+            self._sample()
+
+    def _sample(self) -> None:
+        records = self._target.metric("vir_audit_records_total")
+        self.samples.append((records, memory_kib(self._target.pids["sidecar"], "VmRSS") / 1024))
 
     def _run(self) -> None:
-        pid = self._target.pids["sidecar"]
         while not self._stop.wait(0.5):
-            records = self._target.metric("vir_audit_records_total")
-            self.samples.append((records, memory_kib(pid, "VmRSS") / 1024))
+            self._sample()
 
-    def growth(self) -> dict[str, float] | None:
-        """RSS at half the checks of the run and at the end: growth there would be a leak."""
-        if len(self.samples) < 4:
-            return None
-        last_records, last_rss = self.samples[-1]
-        half_records, half_rss = min(self.samples, key=lambda s: abs(s[0] - last_records / 2))
-        return {
-            "from_checks": half_records,
-            "to_checks": last_records,
-            "rss_mib_from": round(half_rss, 1),
-            "rss_mib_to": round(last_rss, 1),
-            "growth_mib": round(last_rss - half_rss, 1),
-        }
+
+def rss_growth(
+    samples: list[tuple[float, float]], start: int = LEAK_FROM, end: int = LEAK_TO
+) -> dict[str, Any] | None:
+    """RSS at the samples nearest the `start`th and the `end`th check; None if not reached."""
+    if not samples or max(records for records, _ in samples) < end * 0.98:
+        return None
+    first = min(samples, key=lambda sample: abs(sample[0] - start))
+    last = min(samples, key=lambda sample: abs(sample[0] - end))
+    return {
+        "from_checks": int(first[0]),
+        "to_checks": int(last[0]),
+        "rss_mib_from": round(first[1], 1),
+        "rss_mib_to": round(last[1], 1),
+        "growth_mib": round(last[1] - first[1], 1),
+    }
+
+
+def tool_version(binary: str, module: str) -> str:
+    """The module version a Go binary was built from, read from its build info."""
+    info = subprocess.run(["go", "version", "-m", binary], capture_output=True, text=True)
+    for line in info.stdout.splitlines():
+        fields = line.split()
+        if fields[:2] in (["mod", module], ["dep", module]):
+            return fields[2]
+    return "unknown"
 
 
 def machine() -> dict[str, str]:
@@ -130,76 +160,151 @@ def machine() -> dict[str, str]:
          if line.startswith("model name")),
         platform.processor(),
     )  # fmt: skip
-    opa = subprocess.run(
-        [os.environ["VIR_OPA_BINARY"], "version"], capture_output=True, text=True, check=True
-    ).stdout.splitlines()[0]
     return {
         "cpu": model,
         "cores": str(os.cpu_count()),
         "memory_gib": str(round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)),
         "python": platform.python_version(),
-        "opa": opa,
         "kernel": platform.release(),
     }
 
 
+def _log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def run_to_check(
+    target: Target, generate: Generate, load: Load, last_check: int, max_seconds: float
+) -> GeneratorRun:
+    """`load` (closed loop) in chunks until the sidecar wrote its `last_check`th record."""
+    deadline = time.monotonic() + max_seconds
+    runs: list[GeneratorRun] = []
+    while not runs or time.monotonic() < deadline:
+        left = last_check - int(target.metric("vir_audit_records_total"))
+        if runs and left <= 0:
+            break
+        runs.append(generate(load.lasting(count=min(LONG_RUN_CHUNK, max(left, 1000)))))
+    return GeneratorRun(
+        samples=[sample for run in runs for sample in run.samples],
+        cpu_seconds=sum(run.cpu_seconds for run in runs),
+        wall_seconds=sum(run.wall_seconds for run in runs),
+        argv=runs[0].argv,
+    )
+
+
+def _run_target(
+    name: str, target: Target, generate: Generate, plan: list[Load], long_run: Load | None
+) -> dict[str, Any]:
+    generate(WARM_UP)
+    entry: dict[str, Any] = {"runs": {}}
+    for load in plan:
+        if long_run is None or load.name != long_run.name:
+            _log(f"{name}: {load.label}, {load.seconds:.0f} s")
+            entry["runs"][load.name] = measure(target, generate, load)
+            continue
+        _log(f"{name}: {load.label}, to the {LEAK_TO:,}th check (at most"
+             f" {LONG_RUN_MAX_SECONDS:.0f} s)")  # fmt: skip
+        with MemoryWatch(target, enabled=True) as memory:
+            entry["runs"][load.name] = measure(
+                target,
+                lambda chunk: run_to_check(target, generate, chunk, LEAK_TO, LONG_RUN_MAX_SECONDS),
+                load,
+            )
+        entry["rss_growth"] = rss_growth(memory.samples)
+    if "sidecar" in target.pids:
+        entry["peak_rss_mib"] = round(memory_kib(target.pids["sidecar"], "VmHWM") / 1024, 1)
+    return entry
+
+
 def run(quick: bool, out: Path) -> dict[str, Any]:
-    opa = os.environ["VIR_OPA_BINARY"]
-    seconds = 3.0 if quick else 10.0
-    # The long durable run stops at 100k checks or after this long, to keep
-    # `make bench` under 3 minutes on a 2-core machine.
-    long_run = None if quick else 100.0
-    results: dict[str, Any] = {"machine": machine(), "quick": quick, "targets": {}}
+    opa, ghz, vegeta = (
+        os.environ.get("VIR_OPA_BINARY", str(TOOLS / "opa")),
+        str(TOOLS / "ghz"),
+        str(TOOLS / "vegeta"),
+    )
+    seconds = 2.0 if quick else 10.0
+    plan = loads(seconds)
+    # The durable sidecar's closed loop runs on to its 100,000th check, for the leak check.
+    long_run = None if quick else plan[-1]
+    results: dict[str, Any] = {
+        "command": "make bench-quick" if quick else "make bench",
+        "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "quick": quick,
+        "machine": machine(),
+        "tools": {
+            "ghz": tool_version(ghz, "github.com/bojand/ghz"),
+            "vegeta": tool_version(vegeta, "github.com/tsenart/vegeta/v12"),
+            "opa": tool_version(opa, "github.com/open-policy-agent/opa"),
+        },
+    }
+    targets: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="vir-bench-") as scratch:
         work = Path(scratch)
-        requests = work / "requests.json"
-        results["request_mix"] = len(request_mix(requests)["requests"])
-        bundle = work / "bundle"
-        policy_bundle.snapshot(ROOT / "policies", bundle)
+        requests = scenario_requests(ROOT / "policies")
+        results["request_mix"] = len(requests)
+        data_file = work / "requests.json"
+        data_file.write_text(ghz_data(requests), encoding="utf-8")
 
-        plans: list[tuple[str, Any]] = [
-            ("opa_direct", lambda: start_opa(opa, bundle)),
-            ("sidecar_durable", lambda: start_sidecar("durable", opa, work / "d", fsync=True)),
-            ("sidecar_no_fsync", lambda: start_sidecar("no-fsync", opa, work / "n", fsync=False)),
-        ]
-        for name, start in plans:
-            target = start()
+        port = free_port()
+
+        def sidecar(name: str, fsync: bool) -> None:
+            target = start_sidecar(name, opa, work / name, fsync=fsync)
+            if "opa_argv" not in results:
+                # Copied while the sidecar, which owns the managed OPA's files, still runs.
+                direct = direct_opa_argv(target.opa_argv, f"127.0.0.1:{port}", work / "opa")
+                results["opa_argv"] = {"managed": target.opa_argv, "direct": direct}
+            service = GrpcService(target.address, ROOT / "proto", PROTO_FILE)
             try:
-                print(f"[bench] {name}: open loop 200/s for {seconds:.0f}s", file=sys.stderr)
-                entry: dict[str, Any] = {
-                    "open_200": drive(target, requests, "open", rate=200, duration=seconds)
-                }
-                long = name == "sidecar_durable" and long_run is not None
-                print(f"[bench] {name}: closed loop, 32 callers", file=sys.stderr)
-                with MemoryWatch(target, enabled=long) as memory:
-                    entry["closed_32"] = drive(
-                        target, requests, "closed", concurrency=32,
-                        duration=long_run if long else seconds, count=100_000 if long else None,
-                    )  # fmt: skip
-                pid = target.pids.get("sidecar")
-                if pid is not None:
-                    entry["peak_rss_mib"] = round(memory_kib(pid, "VmHWM") / 1024, 1)
-                    entry["rss_growth"] = memory.growth()
-                results["targets"][name] = entry
+                generate: Generate = lambda load: run_ghz(service, ghz, data_file, load, work)  # noqa: E731
+                targets[name] = _run_target(
+                    name, target, generate, plan, long_run if fsync else None
+                )
             finally:
                 target.stop()
-    results["goals"] = goals(results)
+
+        sidecar("sidecar_durable", fsync=True)
+        sidecar("sidecar_no_fsync", fsync=False)
+
+        target = start_direct_opa(results["opa_argv"]["direct"], port, work / "opa.log")
+        try:
+            targets_file = work / "targets.jsonl"
+            targets_file.write_text(
+                vegeta_targets(target.address, requests, now=datetime.now(UTC)), encoding="utf-8"
+            )
+            targets["opa_direct"] = _run_target(
+                "opa_direct",
+                target,
+                lambda load: run_vegeta(vegeta, targets_file, load, work),
+                plan,
+                None,
+            )
+        finally:
+            target.stop()
+    results["targets"] = {name: targets[name] for name in report.LABELS}
+    runs = [run for entry in targets.values() for run in entry["runs"].values()]
+    results["other_cores_mean"] = round(sum(r["cores"]["other"] for r in runs) / len(runs), 2)
+    results["harness"] = report.harness(results)
+    results["goals"] = report.goals(results)
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    (out / "bench.md").write_text(markdown(results), encoding="utf-8")
+    (out / "bench.md").write_text(report.markdown(results), encoding="utf-8")
     return results
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="about 30 s; a smoke test")
+    parser.add_argument("--quick", action="store_true", help="a smoke test of under a minute")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
+    for tool in ("ghz", "vegeta"):
+        if shutil.which(str(TOOLS / tool)) is None:
+            print(f"{TOOLS / tool} is missing: run `make bench-tools`", file=sys.stderr)
+            return 2
     started = time.monotonic()
     results = run(args.quick, args.out)
-    print(markdown(results))
-    print(f"[bench] done in {time.monotonic() - started:.0f}s; wrote {args.out}/bench.json and"
-          " bench.md", file=sys.stderr)  # fmt: skip
+    print(report.markdown(results))
+    _log(f"harness {results['harness']['verdict']}")
+    _log(f"done in {time.monotonic() - started:.0f}s; wrote {args.out}/bench.json and bench.md")
     return 0
 
 

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sidecar.opa.entrypoint import DECISION_PATH
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_AUDIT_KEY = "be" * 32
+START_TIMEOUT = 30.0
+# opa run flags that only make sense for a unix socket listener; the direct target
+# listens on loopback TCP instead, so these are dropped (with their value).
+UNIX_SOCKET_FLAGS = ("--unix-socket-perm",)
 
 
 def free_port() -> int:
@@ -23,9 +31,17 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of one process."""
+    """User plus system CPU time of one process (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU time spent by everything on the machine, all cores, since boot."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    assert fields[0] == "cpu"
+    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields[1:8])
+    return (user + nice + system + irq + softirq) / CLOCK_TICKS
 
 
 def memory_kib(pid: int, key: str) -> int:
@@ -40,7 +56,28 @@ def children(pid: int) -> list[int]:
     return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def wait_for_port(port: int, timeout: float = 30) -> None:
+def command_line(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_text().rstrip("\0").split("\0")
+
+
+def child_running(pid: int, binary: str) -> int | None:
+    """The pid of a descendant of `pid` that runs `binary` (after any exec), if any.
+
+    Found by the executable, not by an address, so it holds wherever OPA listens.
+    """
+    waiting = children(pid)
+    while waiting:
+        child = waiting.pop(0)
+        try:
+            if os.path.samefile(f"/proc/{child}/exe", binary):
+                return child
+            waiting += children(child)
+        except FileNotFoundError:
+            continue
+    return None
+
+
+def wait_for_port(port: int, timeout: float = START_TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -60,6 +97,7 @@ class Target:
     process: subprocess.Popen[bytes]
     pids: dict[str, int] = field(default_factory=dict)
     metrics_url: str | None = None
+    opa_argv: list[str] = field(default_factory=list)
 
     def cpu(self) -> dict[str, float]:
         return {role: cpu_seconds(pid) for role, pid in self.pids.items()}
@@ -81,50 +119,103 @@ class Target:
             self.process.wait()
 
 
-def start_opa(opa: str, bundle: Path) -> Target:
-    port = free_port()
-    process = subprocess.Popen(
-        [opa, "run", "--server", "--addr", f"127.0.0.1:{port}", "--bundle", str(bundle),
-         "--skip-version-check", "--log-level", "error"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    wait_for_port(port)
-    return Target(
-        name="opa",
-        address=f"http://127.0.0.1:{port}/v1/data/vir/authz/decision",
-        process=process,
-        pids={"opa": process.pid},
-    )
-
-
 def start_sidecar(name: str, opa: str, workdir: Path, *, fsync: bool) -> Target:
+    """The sidecar with its own supervised OPA, JSON logs to a file, and audit in `workdir`."""
     port, metrics_port = free_port(), free_port()
     workdir.mkdir(parents=True, exist_ok=True)
-    log = (workdir / "sidecar.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sidecar", "serve", "--listen", f"127.0.0.1:{port}",
-         "--metrics-listen", f"127.0.0.1:{metrics_port}", "--audit-dir", str(workdir / "audit"),
-         "--opa-binary", opa, "--policy-dir", str(ROOT / "policies"), "--log-format", "json",
-         "--audit-fsync" if fsync else "--no-audit-fsync"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-        env={**os.environ, "VIR_AUDIT_KEY": BENCH_AUDIT_KEY},
-    )  # fmt: skip
-    # The metrics listener opens only once OPA serves the policy.
-    wait_for_port(metrics_port)
-    metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            opa_pid = children(process.pid)[0]
-            break
-        except (IndexError, FileNotFoundError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+    with (workdir / "sidecar.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sidecar", "serve", "--listen", f"127.0.0.1:{port}",
+             "--metrics-listen", f"127.0.0.1:{metrics_port}",
+             "--audit-dir", str(workdir / "audit"), "--opa-binary", opa,
+             "--policy-dir", str(ROOT / "policies"), "--log-format", "json",
+             "--audit-fsync" if fsync else "--no-audit-fsync"],
+            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            env={**os.environ, "VIR_AUDIT_KEY": BENCH_AUDIT_KEY},
+        )  # fmt: skip
+    try:
+        # The metrics listener opens only once OPA serves the policy.
+        wait_for_port(metrics_port)
+        opa_pid = _wait_for_child(process.pid, opa)
+        return Target(
+            name=name,
+            address=f"127.0.0.1:{port}",
+            process=process,
+            pids={"sidecar": process.pid, "opa": opa_pid},
+            metrics_url=f"http://127.0.0.1:{metrics_port}/metrics",
+            opa_argv=command_line(opa_pid),
+        )
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+
+
+def _wait_for_child(pid: int, binary: str) -> int:
+    deadline = time.monotonic() + START_TIMEOUT
+    while (child := child_running(pid, binary)) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"process {pid} has no child running {binary}")
+        time.sleep(0.05)
+    return child
+
+
+def direct_opa_argv(managed: Sequence[str], address: str, copies: Path) -> list[str]:
+    """The managed OPA's own command line, listening on `address` instead.
+
+    Every file or directory it names (bundle, config) is copied into `copies`, so the
+    direct OPA serves the same policy with the same settings after the sidecar, which
+    owns the originals, has gone.
+    """
+    argv: list[str] = []
+    replaced = False
+    items = iter(managed)
+    for item in items:
+        flag, equals, _ = item.partition("=")
+        if flag in UNIX_SOCKET_FLAGS:
+            if not equals:
+                next(items, None)
+            continue
+        if flag in ("--addr", "-a"):
+            if not equals:
+                next(items, None)
+            argv += ["--addr", address]
+            replaced = True
+            continue
+        argv.append(_copied(item, copies) if argv else item)
+    if not replaced:
+        argv += ["--addr", address]
+    return argv
+
+
+def _copied(item: str, copies: Path) -> str:
+    path = Path(item)
+    if not path.is_absolute() or not path.exists():
+        return item
+    copies.mkdir(parents=True, exist_ok=True)
+    copy = copies / path.name
+    if path.is_dir():
+        shutil.copytree(path, copy, dirs_exist_ok=True)
+    else:
+        shutil.copy2(path, copy)
+    return str(copy)
+
+
+def start_direct_opa(argv: Sequence[str], port: int, log_file: Path) -> Target:
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_for_port(port)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
     return Target(
-        name=name,
-        address=f"127.0.0.1:{port}",
+        name="opa",
+        address=f"http://127.0.0.1:{port}/v1/data/{DECISION_PATH}",
         process=process,
-        pids={"sidecar": process.pid, "opa": opa_pid},
-        metrics_url=metrics_url,
+        pids={"opa": process.pid},
+        opa_argv=list(argv),
     )

@@ -7,10 +7,12 @@ import json
 import sys
 from pathlib import Path
 
+import grpc
 from google.protobuf import json_format
 
 from sidecar import channel
 from sidecar.api import pb, pb_grpc
+from sidecar.rich_errors import field_violations
 
 EXIT_ALLOWED = 0
 EXIT_DENIED = 1
@@ -52,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
         )
     except channel.CallError as error:
         print(error, file=sys.stderr)
+        if isinstance(error.__cause__, grpc.RpcError):
+            for field, description in field_violations(error.__cause__):
+                print(f"field {field}: {description}", file=sys.stderr)
         return EXIT_ERROR
     print(response_json(response))
     return EXIT_ALLOWED if response.allow else EXIT_DENIED

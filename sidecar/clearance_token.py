@@ -106,22 +106,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="the Clearance as protobuf JSON (or a CheckRequest JSON with a clearance)",
     )
+    sign_parser.add_argument(
+        "--embed",
+        action="store_true",
+        help="print the --clearance document with the token put in its clearance.token,"
+        " ready to send, instead of the token alone",
+    )
     jwks_parser = commands.add_parser("jwks", help="print the public JWKS of a private key")
     jwks_parser.add_argument("--key", type=Path, required=True, nargs="+", help="PEM keys")
 
 
-def _load_clearance(path: Path) -> pb.Clearance:
-    document = json.loads(path.read_text(encoding="utf-8"))
-    if "clearance" in document and isinstance(document["clearance"], dict):
-        document = document["clearance"]
-    return json_format.ParseDict(document, pb.Clearance())
+def _clearance_part(document: object) -> dict[str, Any]:
+    """The clearance object of a CheckRequest document, or the document itself."""
+    if not isinstance(document, dict):
+        raise ValueError("the clearance file must hold a JSON object")
+    inner = document.get("clearance")
+    return inner if isinstance(inner, dict) else document
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         if args.clearance_command == "sign":
-            token = sign(claims_for(_load_clearance(args.clearance)), load_private_key(args.key))
-            print(token)
+            document = json.loads(args.clearance.read_text(encoding="utf-8"))
+            part = _clearance_part(document)
+            clearance = json_format.ParseDict(part, pb.Clearance())
+            token = sign(claims_for(clearance), load_private_key(args.key))
+            if args.embed:
+                part["token"] = token
+                print(json.dumps(document, indent=2, ensure_ascii=False))
+            else:
+                print(token)
         else:
             keys = [public_jwk(load_private_key(path)) for path in args.key]
             print(json.dumps({"keys": keys}, indent=2))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
+import orjson
 import structlog
 
 _LEVELS = {
@@ -15,11 +17,22 @@ _LEVELS = {
 }
 
 
+def _orjson_text(event: Any, **options: Any) -> str:
+    # Text, not bytes, so that log lines share stdout's buffer with anything printed.
+    return orjson.dumps(event, **options).decode("utf-8")
+
+
 def configure(log_format: str = "auto", level: str = "info") -> None:
-    """Send structlog output to stdout; `auto` picks console on a TTY and JSON otherwise."""
+    """Send structlog output to stdout; `auto` picks console on a TTY and JSON otherwise.
+
+    JSON lines are rendered by orjson: every Check logs one, and the standard json
+    module takes ten times as long.
+    """
     console = log_format == "console" or (log_format == "auto" and sys.stdout.isatty())
     renderer: structlog.typing.Processor = (
-        structlog.dev.ConsoleRenderer() if console else structlog.processors.JSONRenderer()
+        structlog.dev.ConsoleRenderer()
+        if console
+        else structlog.processors.JSONRenderer(serializer=_orjson_text)
     )
     structlog.configure(
         processors=[

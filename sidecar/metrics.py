@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, Self
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, start_http_server
 from prometheus_client.core import CounterMetricFamily, Metric
@@ -29,6 +29,36 @@ LATENCY_BUCKETS = (
     1.0,
     2.5,
 )
+
+
+class BoundCounter(Counter):
+    """A labelled Counter that keeps each child it has bound, so that counting one
+    decision is a dict lookup, not a fresh label check under the metric's lock."""
+
+    _bound: dict[tuple[object, ...], Self]
+
+    def labels(self, *labelvalues: object, **labelkwargs: object) -> Self:
+        key = labelvalues + tuple(labelkwargs.items())
+        try:
+            bound = self._bound
+        except AttributeError:
+            bound = self._bound = {}
+        child = bound.get(key)
+        if child is None:
+            child = bound[key] = super().labels(*labelvalues, **labelkwargs)
+        return child
+
+    def remove(self, *labelvalues: Any) -> None:
+        self.__dict__.pop("_bound", None)
+        super().remove(*labelvalues)
+
+    def remove_by_labels(self, labels: dict[str, str]) -> None:
+        self.__dict__.pop("_bound", None)
+        super().remove_by_labels(labels)
+
+    def clear(self) -> None:
+        self.__dict__.pop("_bound", None)
+        super().clear()
 
 
 class AuditCounts(Protocol):
@@ -65,12 +95,12 @@ class Metrics:
     """Every metric the sidecar exports, registered in one registry."""
 
     registry: CollectorRegistry
-    decisions: Counter
-    decision_reasons: Counter
+    decisions: BoundCounter
+    decision_reasons: BoundCounter
     check_duration: Histogram
     opa_duration: Histogram
     audit_duration: Histogram
-    opa_errors: Counter
+    opa_errors: BoundCounter
     audit_failures: Counter
     checks_in_flight: Gauge
     serving: Gauge
@@ -91,13 +121,13 @@ def create_metrics() -> Metrics:
     registry = CollectorRegistry(auto_describe=True)
     metrics = Metrics(
         registry=registry,
-        decisions=Counter(
+        decisions=BoundCounter(
             "vir_decisions",
             "Check decisions by outcome (allow, deny, invalid, error) and record category.",
             ["outcome", "category"],
             registry=registry,
         ),
-        decision_reasons=Counter(
+        decision_reasons=BoundCounter(
             "vir_decision_reasons",
             "Deny reasons given, by reason code.",
             ["code"],
@@ -121,7 +151,7 @@ def create_metrics() -> Metrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         ),
-        opa_errors=Counter(
+        opa_errors=BoundCounter(
             "vir_opa_errors",
             "Decisions OPA could not give, by kind of failure.",
             ["kind"],

@@ -26,6 +26,7 @@ from sidecar.decision import MalformedDecision, parse_decision, to_response
 from sidecar.metrics import Metrics
 from sidecar.opa.engine import EngineError, EngineTimeout, OpaEngine
 from sidecar.opa_input import build_input
+from sidecar.rich_errors import bad_request_status
 from sidecar.validation import InvalidRequest, validate
 
 log = structlog.get_logger("vir.check")
@@ -58,6 +59,9 @@ class Verdict:
     codes: list[str] = field(default_factory=list)
     opa_seconds: float = 0.0
     facts: Mapping[str, object] | None = None
+    # The malformed field and what is wrong with it, for the BadRequest detail.
+    invalid_field: str | None = None
+    invalid_problem: str = ""
     # The revision of the policy that decided; None when OPA gave no decision.
     policy_revision: str | None = None
 
@@ -169,6 +173,12 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
             if verdict.response is not None:
                 return verdict.response
             assert verdict.status is not None
+            if verdict.invalid_field is not None:
+                await context.abort_with_status(
+                    bad_request_status(
+                        verdict.invalid_field, verdict.invalid_problem, verdict.detail
+                    )
+                )
             await context.abort(verdict.status, verdict.detail)
             raise AssertionError("context.abort returned")  # pragma: no cover
         finally:
@@ -190,6 +200,8 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
                 status=grpc.StatusCode.INVALID_ARGUMENT,
                 detail=str(invalid),
                 error=f"invalid_argument:{invalid.field}",
+                invalid_field=invalid.field,
+                invalid_problem=invalid.problem,
             )
         timeout, bound_by_deadline = self._evaluation_timeout(context)
         evaluation_started = time.perf_counter()

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from google.protobuf import json_format
 
+from sidecar import cli
 from sidecar.api import pb
 from sidecar.clearance_token import claims_for, public_jwk, sign
 
@@ -69,3 +72,47 @@ def test_public_jwk_holds_no_private_part_and_a_stable_thumbprint() -> None:
 def test_other_curves_are_refused() -> None:
     with pytest.raises(ValueError, match="P-256"):
         public_jwk(ec.generate_private_key(ec.SECP384R1()))
+
+
+def sign_cli(tmp_path: Path, document: dict[str, Any], *flags: str) -> str:
+    key = tmp_path / "key.pem"
+    key.write_bytes(
+        ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    source = tmp_path / "clearance.json"
+    source.write_text(json.dumps(document), encoding="utf-8")
+    args = ["clearance", "sign", "--key", str(key), "--clearance", str(source), *flags]
+    assert cli.main(args) == 0
+    return source.read_text(encoding="utf-8")
+
+
+def test_sign_embed_puts_the_token_in_the_requests_clearance(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], allowed_request: pb.CheckRequest
+) -> None:
+    document = json_format.MessageToDict(allowed_request, preserving_proto_field_name=True)
+    sign_cli(tmp_path, document, "--embed")
+    printed = json.loads(capsys.readouterr().out)
+    token = printed["clearance"].pop("token")
+    assert printed == document
+    assert parts(token)[1] == claims_for(allowed_request.clearance)
+
+
+def test_sign_embed_on_a_bare_clearance_sets_its_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], allowed_request: pb.CheckRequest
+) -> None:
+    document = json_format.MessageToDict(allowed_request.clearance)
+    sign_cli(tmp_path, document, "--embed")
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed) == {*document, "token"}
+
+
+def test_sign_without_embed_prints_the_token_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], allowed_request: pb.CheckRequest
+) -> None:
+    sign_cli(tmp_path, json_format.MessageToDict(allowed_request.clearance))
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.count(".") == 2

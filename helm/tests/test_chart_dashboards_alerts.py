@@ -119,11 +119,27 @@ def test_neither_is_rendered_by_default(helm: Helm) -> None:
     assert not [m for m in manifests if m["metadata"]["name"].endswith("-dashboard")]
 
 
-def test_rule_only_when_the_cluster_serves_its_api(helm: Helm) -> None:
-    assert "PrometheusRule" not in kinds(helm.variant("pdp", "prometheusRule.enabled=true"))
+def test_rule_renders_without_api_discovery_and_auto_detects_on_request(helm: Helm) -> None:
+    assert "PrometheusRule" in kinds(helm.variant("pdp", "prometheusRule.enabled=true"))
+    assert "PrometheusRule" not in kinds(helm.variant("pdp", "prometheusRule.enabled=auto"))
     assert "PrometheusRule" in kinds(
-        helm.variant("pdp", "prometheusRule.enabled=true", api_versions=[RULE_API])
+        helm.variant("pdp", "prometheusRule.enabled=auto", api_versions=[RULE_API])
     )
+
+
+def test_both_carry_the_common_annotations(helm: Helm) -> None:
+    manifests = helm.variant(
+        "pdp",
+        "prometheusRule.enabled=true",
+        "grafanaDashboard.enabled=true",
+        "commonAnnotations.team=authz",
+    )
+    objects = [m for m in manifests if m["kind"] == "PrometheusRule"] + [
+        m for m in manifests if m["metadata"]["name"].endswith("-dashboard")
+    ]
+    assert len(objects) == 2
+    for manifest in objects:
+        assert manifest["metadata"]["annotations"]["team"] == "authz"
 
 
 def test_rule_matches_the_prometheus_rule_schema(helm: Helm) -> None:

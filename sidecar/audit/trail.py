@@ -4,9 +4,15 @@ Appends join a pending list and wait. A single writer task takes everything pend
 batch and hands it to a dedicated thread, which seals, writes and fsyncs it in one go; the
 appends that arrive meanwhile form the next batch. So under load one fsync covers many
 decisions, and the event loop keeps serving while the disk syncs.
+
+When a disk syncs faster than the event loop turns round, batches stay small. So under
+concurrent load (the last batch had company, or more than one record is waiting) the writer
+lingers before taking a batch, up to LINGER_SECONDS after its oldest record arrived, for the
+checks already in progress to join it. A lone append is written at once.
 """
 
 import asyncio
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,11 +30,18 @@ from sidecar.audit.keys import MIN_KEY_BYTES
 from sidecar.audit.recovery import Logger, RecoveryReport
 from sidecar.audit.writer import DEFAULT_MAX_FILE_BYTES, ChainWriter
 
+# The most a record may wait for company before its batch is written (group commit).
+LINGER_SECONDS = 0.001
+# Module level so that tests can watch or hold the linger, and set the clock it reads.
+_linger_sleep = asyncio.sleep
+_clock = time.monotonic
+
 
 @dataclass(frozen=True)
 class _Pending:
     fields: dict[str, object]
     done: asyncio.Future[None]
+    arrived: float
 
 
 class AuditTrail:
@@ -44,8 +57,11 @@ class AuditTrail:
         executor: ThreadPoolExecutor,
         recovered: RecoveryReport | None,
         logger: Logger,
+        linger: float = LINGER_SECONDS,
     ) -> None:
         self._writer = writer
+        self._linger = linger
+        self._last_batch_size = 0
         self._executor = executor
         self._logger = logger
         self.recovered = recovered
@@ -68,6 +84,7 @@ class AuditTrail:
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         logger: Logger | None = None,
         accept_damaged_tail: bool = False,
+        linger: float = LINGER_SECONDS,
     ) -> "AuditTrail":
         """Open (creating it if needed) the trail in `directory`, recovering a torn tail.
 
@@ -75,11 +92,14 @@ class AuditTrail:
         returns, but does not wait for the disk: for tests and benchmarks only.
         A complete final record that does not verify raises AuditRecoveryError, unless
         `accept_damaged_tail` (an operator's acknowledgement, recorded in the trail).
+        `linger` (0 to LINGER_SECONDS) bounds how long a batch waits for company.
         """
         if len(key) < MIN_KEY_BYTES:
             raise ValueError(f"audit key must be at least {MIN_KEY_BYTES} bytes")
         if max_file_bytes <= 0:
             raise ValueError("max_file_bytes must be positive")
+        if not 0 <= linger <= LINGER_SECONDS:
+            raise ValueError(f"linger must be between 0 and {LINGER_SECONDS} s")
         log: Logger = logger if logger is not None else structlog.get_logger("vir.audit")
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vir-audit")
         try:
@@ -97,7 +117,7 @@ class AuditTrail:
         except BaseException:
             executor.shutdown(wait=False)
             raise
-        return cls(writer, executor, recovered, log)
+        return cls(writer, executor, recovered, log, linger)
 
     @property
     def healthy(self) -> bool:
@@ -165,7 +185,7 @@ class AuditTrail:
         except orjson.JSONEncodeError as exc:
             raise ValueError(f"record is not serialisable as JSON: {exc}") from None
         done = asyncio.get_running_loop().create_future()
-        self._pending.append(_Pending(fields, done))
+        self._pending.append(_Pending(fields, done, _clock()))
         self._wakeup.set()
         await done
 
@@ -204,7 +224,9 @@ class AuditTrail:
                     return
                 self._wakeup.clear()
                 await self._wakeup.wait()
+            await self._wait_for_company()
             batch, self._pending = self._pending, []
+            self._last_batch_size = len(batch)
             try:
                 await loop.run_in_executor(
                     self._executor, self._writer.write_batch, [p.fields for p in batch]
@@ -224,6 +246,21 @@ class AuditTrail:
                 for pending in batch:
                     if not pending.done.done():
                         pending.done.set_result(None)
+
+    async def _wait_for_company(self) -> None:
+        """Under concurrent load, let the checks in progress join the batch (group commit).
+
+        Bounded from the oldest waiting record's arrival, so no record waits more than the
+        linger beyond what the writer would take anyway; a record that already waited out a
+        slow batch is not held at all.
+        """
+        if self._linger <= 0 or self._closing:
+            return
+        if self._last_batch_size <= 1 and len(self._pending) <= 1:
+            return
+        remaining = self._pending[0].arrived + self._linger - _clock()
+        if remaining > 0:
+            await _linger_sleep(remaining)
 
 
 def _fail(batch: list[_Pending], message: str, cause: BaseException | None) -> None:

@@ -68,8 +68,18 @@ Whether to render the ServiceMonitor: "true" when metrics.serviceMonitor.enabled
 is true, or is "auto" and the cluster serves the API; empty otherwise.
 */}}
 {{- define "vir-sidecar.serviceMonitorEnabled" -}}
-{{- $enabled := toString .Values.metrics.serviceMonitor.enabled }}
-{{- if or (eq $enabled "true") (and (eq $enabled "auto") (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor")) }}true{{ end }}
+{{- include "vir-sidecar.operatorObjectEnabled" (list . .Values.metrics.serviceMonitor.enabled "ServiceMonitor") }}
+{{- end }}
+
+{{/*
+Whether to render a Prometheus Operator object: "true" when its switch is
+true, or "auto" and the cluster serves its API. Called with (list root switch kind).
+*/}}
+{{- define "vir-sidecar.operatorObjectEnabled" -}}
+{{- $root := index . 0 }}
+{{- $enabled := toString (index . 1) }}
+{{- $api := printf "monitoring.coreos.com/v1/%s" (index . 2) }}
+{{- if or (eq $enabled "true") (and (eq $enabled "auto") ($root.Capabilities.APIVersions.Has $api)) }}true{{ end }}
 {{- end }}
 
 {{/* Checks of the extension values; each fails with what to change. */}}
