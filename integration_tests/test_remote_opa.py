@@ -3,6 +3,7 @@ refused at startup."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +23,8 @@ from integration_tests.processes import (
     policy_copy,
     wait_until,
 )
+from sidecar.opa.command import run_command
+from sidecar.opa.entrypoint import DECISION_PATH
 
 TOKEN = "s3cret-token-for-the-sidecar"
 
@@ -33,7 +36,7 @@ default allow := false
 allow if {{
 	input.identity == "{TOKEN}"
 	input.method == "POST"
-	input.path == ["v1", "data", "vir", "authz", "decision"]
+	input.path == {json.dumps(["v1", "data", *DECISION_PATH.split("/")])}
 }}
 """
 
@@ -47,15 +50,14 @@ def token_opa(tmp_path: Path) -> Iterator[Path]:
     made = subprocess.check_output(["mktemp", "-d", "/tmp/vir-it-XXXXXX"], text=True)
     socket_dir = Path(made.strip())
     socket_path = socket_dir / "opa.sock"
-    process = subprocess.Popen(
-        [
-            opa_binary(), "run", "--server", "--addr", f"unix://{socket_path}",
-            "--unix-socket-perm", "600", "--authentication=token", "--authorization=basic",
-            "--bundle", str(bundle), "--skip-version-check", "--log-level", "error",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    # A directory, not a built bundle: OPA's own system.authz policy sits beside ours.
+    command = run_command(
+        opa_binary(),
+        addr=f"unix://{socket_path}",
+        bundle=bundle,
+        extra=["--authentication=token", "--authorization=basic"],
+    )
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_until(socket_path.exists, 20, "OPA's socket")
     yield socket_path
     process.kill()
