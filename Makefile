@@ -155,23 +155,30 @@ metrics-lint: venv tools ## Build promtool (slow: ~9 min cold); `promtool check 
 	@scripts/go-tool.sh $(PROMTOOL) github.com/prometheus/prometheus $(PROMETHEUS_VERSION) github.com/prometheus/prometheus/cmd/promtool
 	VIR_PROMTOOL_BINARY=$(PROMTOOL) VIR_HELM_BINARY=$(HELM) $(BIN)/pytest integration_tests/promtool -q
 
-.PHONY: chart-policies
-chart-policies: ## Copy the served policies into the Helm chart
-	scripts/sync-chart-policies.sh
+CHART_BUNDLE := $(CHART)/files/vir-policy.tar.gz
+
+.PHONY: chart-bundle
+chart-bundle: venv tools ## Build the chart's policy bundle, $(CHART_BUNDLE), from policies/ (commit it)
+	$(BIN)/vir-sidecar bundle build --policy-dir policies --out $(CHART_BUNDLE)
+
+.PHONY: chart-bundle-check
+chart-bundle-check: venv tools ## Fail when the chart's bundle is not the one policies/ builds
+	@mkdir -p build
+	@$(BIN)/vir-sidecar bundle build --policy-dir policies --out build/chart-bundle-check.tar.gz >/dev/null
+	@cmp -s build/chart-bundle-check.tar.gz $(CHART_BUNDLE) || \
+	  { echo "$(CHART_BUNDLE) is stale or missing: run make chart-bundle and commit it" >&2; exit 1; }
 
 .PHONY: chart-docs
 chart-docs: tools ## Generate helm/vir-sidecar/README.md from values.yaml comments (helm-docs)
 	scripts/chart-docs.sh $(HELM_DOCS)
 
 .PHONY: chart-test
-chart-test: venv tools ## helm lint, rendered manifests against the Kubernetes schemas, image checks
-	scripts/sync-chart-policies.sh --check
+chart-test: venv tools chart-bundle-check ## helm lint, rendered manifests against the Kubernetes schemas, image checks
 	scripts/chart-docs.sh $(HELM_DOCS) --check
 	VIR_HELM_BINARY=$(HELM) $(BIN)/pytest helm/tests -q
 
 .PHONY: chart-package
-chart-package: tools ## Package the chart as build/vir-sidecar-<version>.tgz, ready for `helm push`
-	scripts/sync-chart-policies.sh --check
+chart-package: tools chart-bundle-check ## Package the chart as build/vir-sidecar-<version>.tgz, ready for `helm push`
 	scripts/chart-docs.sh $(HELM_DOCS) --check
 	mkdir -p build
 	$(HELM) package $(CHART) --destination build

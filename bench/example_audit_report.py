@@ -19,7 +19,7 @@ from google.protobuf import json_format
 
 from bench.system_under_test import BENCH_AUDIT_KEY, ROOT, start_sidecar
 from sidecar.api import pb, pb_grpc
-from sidecar.opa_process import find_binary
+from sidecar.opa.command import find_binary
 
 ROUNDS = 5
 

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sidecar.opa.entrypoint import DECISION_PATH
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_AUDIT_KEY = "be" * 32
@@ -212,7 +214,7 @@ def start_direct_opa(argv: Sequence[str], port: int, log_file: Path) -> Target:
         raise
     return Target(
         name="opa",
-        address=f"http://127.0.0.1:{port}/v1/data/vir/authz/decision",
+        address=f"http://127.0.0.1:{port}/v1/data/{DECISION_PATH}",
         process=process,
         pids={"opa": process.pid},
         opa_argv=list(argv),

@@ -20,15 +20,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-OPA_ENV_VAR = "VIR_OPA_BINARY"
-LOCAL_OPA = Path(".tools") / "bin" / "opa"
+from sidecar.opa.command import BINARY_ENV_VAR, OpaStartError, find_binary
+
+OPA_ENV_VAR = BINARY_ENV_VAR
 
 EXIT_OK = 0
 EXIT_NOT_COVERED = 1
@@ -156,17 +156,11 @@ def merge_ranges(ranges: Sequence[LineRange]) -> tuple[LineRange, ...]:
 
 
 def find_opa(environ: Mapping[str, str], cwd: Path) -> str:
-    """The OPA binary to run."""
-    configured = environ.get(OPA_ENV_VAR, "").strip()
-    if configured:
-        return configured
-    local = cwd / LOCAL_OPA
-    if local.is_file() and os.access(local, os.X_OK):
-        return str(local)
-    found = shutil.which("opa")
-    if found:
-        return found
-    raise GateError(f"no OPA binary: set {OPA_ENV_VAR}, build {LOCAL_OPA} or put opa on the PATH")
+    """The OPA binary to run: the sidecar's own lookup."""
+    try:
+        return find_binary(None, environ, cwd=cwd)
+    except OpaStartError as error:
+        raise GateError(str(error)) from error
 
 
 def run_opa_tests(opa: str, bundle_dir: str) -> subprocess.CompletedProcess[str]:

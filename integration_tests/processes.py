@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -9,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Sequence
@@ -22,6 +24,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
 from sidecar.api import SERVICE_NAME, pb, pb_grpc
+from sidecar.opa.bundle import Bundle, build
+from sidecar.opa.command import find_binary, run_command
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"
@@ -31,13 +35,14 @@ TEST_AUDIT_KEY = "0f" * 32
 
 def opa_binary() -> str:
     """The pinned OPA; a missing binary fails the test run rather than skipping it."""
-    for candidate in (os.environ.get("VIR_OPA_BINARY"), str(ROOT / ".tools/bin/opa")):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    found = shutil.which("opa")
-    if found is None:
-        raise RuntimeError("no opa binary: run 'make tools'")
-    return found
+    return find_binary(None, os.environ, cwd=ROOT)
+
+
+@functools.cache
+def built_bundle() -> Bundle:
+    """policies/ built as the sidecar builds it, once per test run."""
+    directory = Path(tempfile.mkdtemp(prefix="vir-it-bundle-"))
+    return build(POLICIES, directory / "vir-policy.tar.gz", opa_binary=opa_binary())
 
 
 def free_port() -> int:
@@ -62,7 +67,7 @@ def example_request(name: str = "counselling-allowed") -> pb.CheckRequest:
 
 @dataclass
 class OpaServer:
-    """An `opa run --server` the test controls directly."""
+    """An `opa run --server` the test controls directly, serving the built bundle."""
 
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
@@ -73,18 +78,7 @@ class OpaServer:
 
     def start(self) -> OpaServer:
         self.process = subprocess.Popen(
-            [
-                opa_binary(),
-                "run",
-                "--server",
-                "--addr",
-                f"127.0.0.1:{self.port}",
-                "--bundle",
-                str(POLICIES),
-                "--skip-version-check",
-                "--log-level",
-                "error",
-            ],
+            run_command(opa_binary(), addr=f"127.0.0.1:{self.port}", bundle=built_bundle().path),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -225,11 +219,20 @@ class Sidecar:
 
     def opa_pid(self) -> int:
         """The pid of the OPA this sidecar supervises (its only child)."""
-        assert self.process is not None
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        pids = [int(p) for p in children.read_text().split()]
+        pids = self.child_pids()
         assert len(pids) == 1, pids
         return pids[0]
+
+    def child_pids(self) -> list[int]:
+        """The sidecar's children: its OPA, and during a reload the next OPA too."""
+        assert self.process is not None
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(p) for p in children.read_text().split()]
+
+    def opa_replaced(self, first: int) -> bool:
+        """True once one OPA runs, and it is not `first`."""
+        pids = self.child_pids()
+        return len(pids) == 1 and pids[0] != first
 
     def signal(self, signum: signal.Signals) -> None:
         assert self.process is not None
@@ -252,7 +255,8 @@ class Sidecar:
 
 
 def policy_copy(directory: Path, **config_overrides: object) -> Path:
-    """A copy of the policy bundle with top-level keys of vir/config/data.yaml replaced."""
+    """A copy of the policy sources with top-level keys of vir/config/data.yaml replaced,
+    for --policy-dir (the sidecar builds its bundle from it)."""
     copy = directory / "policies"
     shutil.copytree(POLICIES, copy)
     config_file = copy / "vir" / "config" / "data.yaml"

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from integration_tests.processes import POLICIES, free_port, opa_binary, wait_until
 from sidecar.opa.bundle import DEFAULT_SIGNING_KEY_ID, Bundle, build, read_manifest
+from sidecar.opa.command import Verification, run_command
 from sidecar.opa.entrypoint import DECISION_PATH
 
 REFUSAL_SECONDS = 20
@@ -104,17 +105,15 @@ class VerifyingOpa:
         self.port = free_port()
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [
-                    opa_binary(), "run", "--server",
-                    "--addr", f"127.0.0.1:{self.port}",
-                    "--bundle", str(self.bundle),
-                    "--verification-key", str(self.public_key),
-                    "--verification-key-id", DEFAULT_SIGNING_KEY_ID,
-                    "--skip-version-check", "--log-level", "error",
-                ],
+                run_command(
+                    opa_binary(),
+                    addr=f"127.0.0.1:{self.port}",
+                    bundle=self.bundle,
+                    verification=Verification(self.public_key, DEFAULT_SIGNING_KEY_ID),
+                ),
                 stdout=log,
                 stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            )
         return self
 
     def decide(self) -> dict[str, Any]:

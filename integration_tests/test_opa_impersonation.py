@@ -26,6 +26,7 @@ from integration_tests.processes import (
     Sidecar,
     audit_records,
     example_request,
+    opa_binary,
     wait_until,
 )
 
@@ -176,7 +177,10 @@ def test_opa_socket_served_by_a_process_other_than_the_child_is_never_trusted(
     """A fake `opa` whose grandchild serves the socket: right place, wrong process."""
     fake_binary = short_tmp / "opa"
     fake_binary.write_text(
-        f'#!/bin/sh\nexec /usr/bin/python3 {FAKE_OPA} fork-serve "$@"\n', encoding="utf-8"
+        # The real opa builds the bundle; the fake runs the server.
+        f'#!/bin/sh\n[ "$1" = run ] || exec {opa_binary()} "$@"\n'
+        f'exec /usr/bin/python3 {FAKE_OPA} fork-serve "$@"\n',
+        encoding="utf-8",
     )
     fake_binary.chmod(0o755)
     sidecar = start_sidecar(

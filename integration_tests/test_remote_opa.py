@@ -3,6 +3,7 @@ refused at startup."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,13 +14,17 @@ import pytest
 
 from integration_tests.processes import (
     ROOT,
+    OpaServer,
     Sidecar,
     audit_records,
+    built_bundle,
     example_request,
     opa_binary,
     policy_copy,
     wait_until,
 )
+from sidecar.opa.command import run_command
+from sidecar.opa.entrypoint import DECISION_PATH
 
 TOKEN = "s3cret-token-for-the-sidecar"
 
@@ -31,7 +36,7 @@ default allow := false
 allow if {{
 	input.identity == "{TOKEN}"
 	input.method == "POST"
-	input.path == ["v1", "data", "vir", "authz", "decision"]
+	input.path == {json.dumps(["v1", "data", *DECISION_PATH.split("/")])}
 }}
 """
 
@@ -45,15 +50,14 @@ def token_opa(tmp_path: Path) -> Iterator[Path]:
     made = subprocess.check_output(["mktemp", "-d", "/tmp/vir-it-XXXXXX"], text=True)
     socket_dir = Path(made.strip())
     socket_path = socket_dir / "opa.sock"
-    process = subprocess.Popen(
-        [
-            opa_binary(), "run", "--server", "--addr", f"unix://{socket_path}",
-            "--unix-socket-perm", "600", "--authentication=token", "--authorization=basic",
-            "--bundle", str(bundle), "--skip-version-check", "--log-level", "error",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    # A directory, not a built bundle: OPA's own system.authz policy sits beside ours.
+    command = run_command(
+        opa_binary(),
+        addr=f"unix://{socket_path}",
+        bundle=bundle,
+        extra=["--authentication=token", "--authorization=basic"],
+    )
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_until(socket_path.exists, 20, "OPA's socket")
     yield socket_path
     process.kill()
@@ -65,13 +69,33 @@ def test_token_is_sent_to_an_opa_that_requires_it(tmp_path: Path, token_opa: Pat
     token_file = tmp_path / "opa.token"
     token_file.write_text(TOKEN + "\n", encoding="utf-8")
     args = ["--opa-url", f"unix://{token_opa}", "--opa-token-file", str(token_file)]
+    # This OPA serves a directory, whose provenance names no revision: the fallback is used.
+    args += ["--policy-revision", "named-by-the-operator"]
     sidecar = Sidecar(tmp_path / "sidecar", extra_args=args).start()
     try:
-        assert sidecar.check(example_request()).allow is True
+        allowed = sidecar.check(example_request())
+        assert allowed.allow is True
+        assert allowed.policy_revision == "named-by-the-operator"
         assert sidecar.check(example_request("counselling-denied")).allow is False
     finally:
         sidecar.stop()
     assert [r["outcome"] for r in audit_records(sidecar.audit_dir)] == ["allow", "deny"]
+
+
+def test_the_revision_is_the_one_the_remote_opa_names_for_its_bundle(
+    tmp_path: Path, opa_server: OpaServer
+) -> None:
+    sidecar = Sidecar(tmp_path, extra_args=["--opa-url", opa_server.url]).start()
+    try:
+        response = sidecar.check(example_request())
+        in_force = {"policy_revision": built_bundle().revision}
+        wait_until(lambda: sidecar.metric("vir_build_info", **in_force) == 1, 10, "build info")
+    finally:
+        sidecar.stop()
+    assert response.policy_revision == built_bundle().revision
+    assert [r["policy_revision"] for r in audit_records(sidecar.audit_dir)] == [
+        built_bundle().revision
+    ]
 
 
 def test_without_the_token_opa_refuses_and_nothing_is_allowed(

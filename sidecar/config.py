@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sidecar.errors import StartupError
-from sidecar.opa_endpoint import BadOpaUrl, parse_opa_url
+from sidecar.opa.endpoint import BadOpaUrl, parse_opa_url
 
 
 class ConfigError(StartupError, ValueError):
@@ -75,6 +75,9 @@ class Config:
     opa_token_file: Path | None = None
     opa_binary: str | None = None
     policy_dir: Path = Path("policies")
+    policy_bundle: Path | None = None
+    bundle_verification_key: Path | None = None
+    bundle_verification_key_id: str = "vir-bundle"
     policy_revision: str | None = None
     opa_timeout: float = 0.25
     audit_dir: Path = Path("var/audit")
@@ -126,14 +129,32 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "policy_dir",
-        "policy bundle directory: loaded into the supervised OPA, and hashed into the"
-        " policy revision",
+        "policy sources: the supervised OPA serves a bundle built from them at start, and"
+        " a rebuilt one whenever they change",
         parse=Path,
         default=_DEFAULTS.policy_dir,
     ),
     Option(
+        "policy_bundle",
+        "a built bundle file (make bundle) for the supervised OPA instead of --policy-dir;"
+        " reloaded whenever the file changes",
+        parse=_parse_optional_path,
+    ),
+    Option(
+        "bundle_verification_key",
+        "public key (PEM) the supervised OPA checks --policy-bundle's signature with: an"
+        " unsigned or altered bundle is refused",
+        parse=_parse_optional_path,
+    ),
+    Option(
+        "bundle_verification_key_id",
+        "the key id a bundle's signature must name",
+        default=_DEFAULTS.bundle_verification_key_id,
+    ),
+    Option(
         "policy_revision",
-        "policy revision to report when --opa-url is set (default: digest of --policy-dir)",
+        "policy revision to report with --opa-url when OPA's provenance names no bundle"
+        " revision (OPA not serving a bundle with a manifest); default: unknown",
     ),
     Option(
         "opa_timeout",
@@ -280,6 +301,13 @@ def _check(config: Config) -> None:
             parse_opa_url(config.opa_url)
         except BadOpaUrl as error:
             raise ConfigError(f"--opa-url: {error}") from error
+    if config.bundle_verification_key is not None and config.policy_bundle is None:
+        raise ConfigError(
+            "--bundle-verification-key needs --policy-bundle (a bundle built from"
+            " --policy-dir at start is not signed)"
+        )
+    if config.policy_bundle is not None and config.opa_url is not None:
+        raise ConfigError("--policy-bundle is for the sidecar's own OPA, not with --opa-url")
     if config.opa_token_file is not None and config.opa_url is None:
         raise ConfigError("--opa-token-file needs --opa-url (the sidecar's own OPA needs no token)")
     if config.log_format not in {"auto", "json", "console"}:

@@ -7,12 +7,12 @@ caller handles a family, never a list of classes that a new error can miss:
     ├── StartupError ·············· the sidecar cannot start; `serve` exits 1 with the message
     │   ├── ConfigError ··········· a setting has a value the sidecar cannot use (config)
     │   ├── ClearanceKeysError ···· the clearance-signing JWKS cannot be used (clearance_keys)
-    │   ├── OpaStartError ········· no opa binary, or OPA did not serve the policy (opa_process)
+    │   ├── OpaStartError ········· no opa binary, or OPA did not serve the policy (opa.supervisor)
     │   ├── BundleError ··········· the policy bundle cannot be built or read (opa.bundle)
     │   ├── AuditKeyError ········· the audit key is missing, unreadable or weak (audit.errors)
     │   └── AuditRecoveryError ···· the audit trail needs an operator (audit.errors)
     └── UnavailableError ·········· one check cannot be decided now: UNAVAILABLE, never an allow
-        ├── EngineError ··········· OPA gave no usable decision (opa_engine)
+        ├── EngineError ··········· OPA gave no usable decision (opa.engine)
         │   └── EngineTimeout ····· OPA did not answer in time
         └── AuditWriteError ······· the audit record is not durable (audit.errors)
 

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,8 +20,10 @@ from google.protobuf import json_format
 from sidecar.api import pb
 from sidecar.check_client import load_request
 from sidecar.decision import Decision, MalformedDecision, parse_decision
+from sidecar.opa.bundle import BundleError, build
+from sidecar.opa.command import OpaStartError, find_binary
+from sidecar.opa.entrypoint import DECISION_QUERY
 from sidecar.opa_input import build_input
-from sidecar.opa_process import OpaStartError, find_binary
 from sidecar.scenario_lookup import Scenario, ScenarioError, find_scenario
 from sidecar.validation import InvalidRequest, validate
 
@@ -32,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scenario", metavar="NAME", help="a scenario of policies/scenarios/*/data.yaml, by name"
     )
     parser.add_argument("--policy-dir", type=Path, default=Path("policies"))
+    parser.add_argument(
+        "--policy-bundle",
+        type=Path,
+        default=None,
+        help="a built bundle to evaluate instead of one built from --policy-dir",
+    )
     parser.add_argument("--opa-binary", default=None)
     parser.add_argument(
         "--time",
@@ -73,22 +82,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"cannot explain: {error}", file=sys.stderr)
         return 2
     document = build_input(request, now=now, caller=args.caller)
-    result = subprocess.run(
-        [
-            binary,
-            "eval",
-            "--format",
-            "json",
-            "--bundle",
-            str(args.policy_dir),
-            "--stdin-input",
-            "data.vir.authz.decision",
-        ],
-        input=json.dumps(document),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    with tempfile.TemporaryDirectory(prefix="vir-explain-") as work:
+        try:
+            bundle = (
+                args.policy_bundle
+                or build(args.policy_dir, Path(work) / "vir-policy.tar.gz", opa_binary=binary).path
+            )
+        except BundleError as error:
+            print(f"cannot explain: {error}", file=sys.stderr)
+            return 2
+        # The same built bundle the sidecar's OPA serves, and the same entrypoint.
+        command = [binary, "eval", "--format", "json", "--bundle", str(bundle)]
+        command += ["--stdin-input", DECISION_QUERY]
+        result = subprocess.run(
+            command,
+            input=json.dumps(document),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if result.returncode != 0:
         print(result.stderr, file=sys.stderr)
         return 2

@@ -13,7 +13,7 @@ import structlog
 import uvloop
 from grpc_health.v1 import health_pb2_grpc
 
-from sidecar import policy_bundle, reflection
+from sidecar import reflection
 from sidecar.api import SERVICE_NAME
 from sidecar.audit import AuditError, AuditTrail, Pseudonymiser, create_dev_key, load_audit_key
 from sidecar.clearance_keys import ClearanceKeys
@@ -21,10 +21,11 @@ from sidecar.config import Config
 from sidecar.errors import StartupError
 from sidecar.health import HealthReporter
 from sidecar.metrics import create_metrics, serve_metrics
-from sidecar.opa_endpoint import OpaEndpoint
-from sidecar.opa_engine import OpaEngine
-from sidecar.opa_process import OpaSupervisor, find_binary
-from sidecar.peer import ExpectedPeer
+from sidecar.opa.command import Verification, find_binary
+from sidecar.opa.endpoint import OpaEndpoint
+from sidecar.opa.engine import OpaEngine
+from sidecar.opa.peer import ExpectedPeer
+from sidecar.opa.supervisor import BundleSource, OpaSupervisor
 from sidecar.service import CheckService, PolicyState, add_to_server, transport_limit
 
 log = structlog.get_logger("vir.server")
@@ -87,6 +88,17 @@ def _warn_about_weakened_settings(config: Config) -> None:
         )
 
 
+def _bundle_source(config: Config) -> BundleSource:
+    verification = None
+    if config.bundle_verification_key is not None:
+        verification = Verification(
+            config.bundle_verification_key, config.bundle_verification_key_id
+        )
+    if config.policy_bundle is not None:
+        return BundleSource(bundle_file=config.policy_bundle, verification=verification)
+    return BundleSource(policy_dir=config.policy_dir)
+
+
 async def _start_opa(
     config: Config,
     engine: OpaEngine,
@@ -102,13 +114,12 @@ async def _start_opa(
                 detail="accepted on loopback for tests only; any local process that binds"
                 " the port answers for OPA: use a unix:// socket or https://",
             )
-        set_revision(config.policy_revision or policy_bundle.revision(config.policy_dir))
         await engine.connect()
         return None
 
-    async def is_ready(endpoint: OpaEndpoint, peer: ExpectedPeer) -> bool:
-        await engine.connect(endpoint, peer=peer)
-        return await engine.probe(timeout=PROBE_TIMEOUT_SECONDS)
+    async def switch_to(endpoint: OpaEndpoint, peer: ExpectedPeer) -> str | None:
+        evaluation = await engine.switch(endpoint, peer=peer, timeout=PROBE_TIMEOUT_SECONDS)
+        return evaluation.revision if evaluation else None
 
     async def on_ready(revision: str) -> None:
         set_revision(revision)
@@ -122,8 +133,8 @@ async def _start_opa(
 
     supervisor = OpaSupervisor(
         binary=find_binary(config.opa_binary, os.environ),
-        policy_dir=config.policy_dir,
-        is_ready=is_ready,
+        source=_bundle_source(config),
+        switch_to=switch_to,
         on_ready=on_ready,
         on_down=on_down,
         probe=probe,
@@ -153,6 +164,7 @@ async def serve(config: Config) -> None:
         engine = OpaEngine(
             config.opa_url or "unix:///nonexistent/opa.sock",  # replaced once OPA is started
             token=_opa_token(config),
+            fallback_revision=config.policy_revision or "unknown",
         )
         cleanup.push_async_callback(engine.close)
         policy = PolicyState()
@@ -191,7 +203,11 @@ async def serve(config: Config) -> None:
         cleanup.push_async_callback(server.stop, config.grace_period)
 
         async def opa_up() -> bool:
-            return await engine.probe(timeout=HEALTH_PROBE_TIMEOUT_SECONDS)
+            up = await engine.probe(timeout=HEALTH_PROBE_TIMEOUT_SECONDS)
+            # A remote OPA may move to another bundle at any time; so may ours, on reload.
+            if engine.revision is not None and engine.revision != policy.revision:
+                set_revision(engine.revision)
+            return up
 
         watcher = asyncio.create_task(
             reporter.watch(
@@ -210,6 +226,8 @@ async def serve(config: Config) -> None:
             audit_fsync=config.audit_fsync,
             clearance_keys=str(config.clearance_keys) if config.clearance_keys else None,
         )
+        if supervisor is not None:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, supervisor.request_reload)
         await _wait_for_stop_signal()
 
         log.info("draining", grace_seconds=config.grace_period)

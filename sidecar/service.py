@@ -24,7 +24,7 @@ from sidecar.caller import caller_identity
 from sidecar.clearance_keys import ClearanceKeys
 from sidecar.decision import MalformedDecision, parse_decision, to_response
 from sidecar.metrics import Metrics
-from sidecar.opa_engine import EngineError, EngineTimeout, OpaEngine
+from sidecar.opa.engine import EngineError, EngineTimeout, OpaEngine
 from sidecar.opa_input import build_input
 from sidecar.rich_errors import bad_request_status
 from sidecar.validation import InvalidRequest, validate
@@ -42,7 +42,7 @@ DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024
 
 @dataclass
 class PolicyState:
-    """The revision of the policy OPA is serving now."""
+    """The revision of the policy OPA serves now, for checks OPA does not decide."""
 
     revision: str = "none"
 
@@ -62,6 +62,8 @@ class Verdict:
     # The malformed field and what is wrong with it, for the BadRequest detail.
     invalid_field: str | None = None
     invalid_problem: str = ""
+    # The revision of the policy that decided; None when OPA gave no decision.
+    policy_revision: str | None = None
 
 
 def category_label(request: pb.CheckRequest | None) -> str:
@@ -205,11 +207,11 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
         evaluation_started = time.perf_counter()
         try:
             keys = self._clearance_keys.current() if self._clearance_keys else None
-            document = await self._engine.evaluate(
+            evaluation = await self._engine.evaluate(
                 build_input(request, now=now, caller=caller, clearance_keys=keys),
                 timeout=timeout,
             )
-            decision = parse_decision(document)
+            decision = parse_decision(evaluation.result)
         except EngineTimeout as error:
             status = (
                 grpc.StatusCode.DEADLINE_EXCEEDED
@@ -228,12 +230,13 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
             response=to_response(
                 decision,
                 decision_id=decision_id,
-                policy_revision=self._policy.revision,
+                policy_revision=evaluation.revision,
                 evaluated_at=now,
             ),
             codes=decision.reason_codes,
             opa_seconds=opa_seconds,
             facts=decision.facts,
+            policy_revision=evaluation.revision,
         )
 
     def _evaluation_timeout(self, context: grpc.aio.ServicerContext) -> tuple[float, bool]:
@@ -265,7 +268,7 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
             outcome=verdict.outcome,
             codes=verdict.codes,
             caller=caller,
-            policy_revision=self._policy.revision,
+            policy_revision=verdict.policy_revision or self._policy.revision,
             time=now,
             pseudonymiser=self._pseudonymiser,
             error=verdict.error,

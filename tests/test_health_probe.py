@@ -206,7 +206,7 @@ def test_the_probe_loads_nothing_of_the_server() -> None:
     assert "sidecar.health_probe" in loaded
     heavy = {
         "sidecar.server", "sidecar.config", "sidecar.check_client", "sidecar.explain",
-        "sidecar.clearance_token", "sidecar.audit", "sidecar.opa_engine", "cryptography",
+        "sidecar.clearance_token", "sidecar.audit", "sidecar.opa.engine", "cryptography",
         "structlog", "aiohttp", "opa_client", "google.protobuf.json_format",
         "sidecar._generated.vir.authz.v1.authz_service_pb2",
     }  # fmt: skip

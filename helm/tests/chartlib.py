@@ -17,6 +17,8 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 
+from sidecar.opa.command import OpaStartError, find_binary
+
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "helm" / "vir-sidecar"
 CI_VALUES = CHART / "ci"
@@ -41,9 +43,11 @@ def helm_binary() -> Path:
 
 
 def opa_binary() -> Path:
-    """VIR_OPA_BINARY, else the project's pinned opa in .tools/bin."""
-    configured = os.environ.get("VIR_OPA_BINARY")
-    return Path(configured) if configured else ROOT / ".tools" / "bin" / "opa"
+    """The sidecar's own lookup: VIR_OPA_BINARY, the pinned .tools/bin/opa, then PATH."""
+    try:
+        return Path(find_binary(None, os.environ, cwd=ROOT))
+    except OpaStartError:
+        return ROOT / ".tools" / "bin" / "opa"  # require_binary says what is missing
 
 
 def helm_docs_binary() -> Path:

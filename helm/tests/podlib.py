@@ -1,9 +1,10 @@
-"""Running what the chart renders as local processes: policy files laid out as the
-kubelet mounts them, and OPA started with the rendered arguments, its API on a unix socket
+"""Running what the chart renders as local processes: the policy bundle laid out as the
+kubelet mounts it, and OPA started with the rendered arguments, its API on a unix socket
 in a scratch directory and its diagnostic listener on a free loopback port."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import json
@@ -20,25 +21,26 @@ from typing import Any
 
 from chartlib import FULLNAME, Manifest, container, find, statefulset_pod
 
-POLICY_MOUNT = "/policies"
+POLICY_MOUNT = "/policy"
+POLICY_BUNDLE = "vir-policy.tar.gz"
 OPA_SOCKET = "/run/opa/opa.sock"
 
 
-def materialise_policies(manifests: list[Manifest], container_name: str, into: Path) -> Path:
-    """Lay out the policy files as the kubelet mounts them into `container_name`."""
+def materialise_bundle(manifests: list[Manifest], container_name: str, into: Path) -> Path:
+    """Lay out the policy bundle as the kubelet mounts it into `container_name`; return the
+    directory that stands for POLICY_MOUNT."""
     config_map = find(manifests, "ConfigMap", f"{FULLNAME}-policies")
     pod = statefulset_pod(manifests)
     (volume,) = [v for v in pod["volumes"] if v["name"] == "policies"]
     assert volume["configMap"]["name"] == config_map["metadata"]["name"]
-    key_of_path = {item["path"]: item["key"] for item in volume["configMap"]["items"]}
-    mounts = [m for m in container(pod, container_name)["volumeMounts"] if m["name"] == "policies"]
-    assert mounts
-    for mount in mounts:
-        assert mount["readOnly"] is True
-        assert mount["mountPath"] == f"{POLICY_MOUNT}/{mount['subPath']}"
-        target = into / mount["mountPath"].removeprefix(f"{POLICY_MOUNT}/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(config_map["data"][key_of_path[mount["subPath"]]].encode())
+    assert volume["configMap"]["items"] == [{"key": POLICY_BUNDLE, "path": POLICY_BUNDLE}]
+    (mount,) = [
+        m for m in container(pod, container_name)["volumeMounts"] if m["name"] == "policies"
+    ]
+    assert mount == {"name": "policies", "mountPath": POLICY_MOUNT, "readOnly": True}
+    assert "data" not in config_map
+    into.mkdir(parents=True, exist_ok=True)
+    (into / POLICY_BUNDLE).write_bytes(base64.b64decode(config_map["binaryData"][POLICY_BUNDLE]))
     return into
 
 

@@ -22,7 +22,7 @@ from chartlib import (
     kinds,
     statefulset_pod,
 )
-from podlib import POLICY_MOUNT, materialise_policies, run_opa, wait_for_status
+from podlib import POLICY_MOUNT, materialise_bundle, run_opa, wait_for_status
 
 OPA_DIAGNOSTIC_PORT = 8282
 RELABELING = {
@@ -167,7 +167,7 @@ def test_opa_serves_prometheus_metrics_on_the_scraped_port(
 ) -> None:
     """The real OPA, with the rendered arguments, answers the scrape of port opa-metrics."""
     manifests = _monitor(helm, "metrics.opa.enabled=true")
-    mounted = materialise_policies(manifests, "opa", tmp_path / "policies")
+    mounted = materialise_bundle(manifests, "opa", tmp_path / "policy")
     args = args_of(container(statefulset_pod(manifests), "opa"))
     with run_opa(opa, args, {POLICY_MOUNT: str(mounted)}) as (_api, diagnostic):
         assert wait_for_status(f"{diagnostic}/health", 200, 20), "OPA never became healthy"

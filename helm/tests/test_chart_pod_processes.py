@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from chartlib import (
+    CHART,
     ROOT,
     Helm,
     Manifest,
@@ -33,15 +34,17 @@ from chartlib import (
 from cryptography.hazmat.primitives.asymmetric import ec
 from podlib import (
     OPA_SOCKET,
+    POLICY_BUNDLE,
+    POLICY_MOUNT,
     free_port,
     http_get,
-    materialise_policies,
+    materialise_bundle,
     run_opa,
     wait_for_status,
 )
 from testpki import SERVER_NAME, Pki
 
-from sidecar import policy_bundle
+from sidecar.opa.bundle import read_manifest
 
 AUDIT_KEY = "5a" * 32
 
@@ -75,7 +78,6 @@ class Pod:
         for pod_path, here in (
             ("/etc/vir-sidecar", self.root / "etc"),
             ("/var/lib/vir-sidecar", self.root / "var"),
-            ("/policies", self.root / "policies"),
         ):
             text = text.replace(pod_path, str(here))
         return text
@@ -85,7 +87,6 @@ def _lay_out_files(manifests: list[Manifest], pod: Pod, pki: Pki | None) -> None
     """Put every Secret and ConfigMap file where the rendered mounts say."""
     spec = statefulset_pod(manifests)
     sidecar = container(spec, "vir-sidecar")
-    materialise_policies(manifests, "vir-sidecar", pod.root / "policies")
     volumes = {v["name"]: v for v in spec["volumes"]}
     for mount in sidecar["volumeMounts"]:
         volume = volumes.get(mount["name"], {})
@@ -206,7 +207,8 @@ def test_rendered_pod_serves_checks(helm: Helm, opa: Path, pki: Pki, variant: st
     _lay_out_files(manifests, pod, pki)
     opa_args = args_of(container(spec, "opa"))
     sidecar = container(spec, "vir-sidecar")
-    with run_opa(opa, opa_args, {"/policies": str(root / "policies")}) as (api, diagnostic):
+    policy = materialise_bundle(manifests, "opa", root / "policy")
+    with run_opa(opa, opa_args, {POLICY_MOUNT: str(policy)}) as (api, diagnostic):
         # The kubelet's OPA startup probe, then vir-sidecar starts (native sidecar order).
         assert wait_for_status(f"{diagnostic}/health?bundles", 200, 20)
         with _run_sidecar(_localise_sidecar_args(args_of(sidecar), pod, api)) as process:
@@ -223,8 +225,9 @@ def test_rendered_pod_serves_checks(helm: Helm, opa: Path, pki: Pki, variant: st
             assert answer.returncode == 1, answer.stderr  # a deny
             decision = json.loads(answer.stdout)
             assert decision["allow"] is False
-            # The revision reported is the digest of the repository's policies.
-            assert decision["policy_revision"] == policy_bundle.revision(ROOT / "policies")
+            # The revision reported is the one in the chart's bundle (built from policies/).
+            bundle = CHART / "files" / POLICY_BUNDLE
+            assert decision["policy_revision"] == read_manifest(bundle)["revision"]
 
             # The install notes' Check, as `kubectl exec -i` runs it in the container.
             tried = _notes_check(helm, root, variant, pod, *extra)

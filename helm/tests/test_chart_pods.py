@@ -324,10 +324,11 @@ def _sidecar(manifests: list[Manifest]) -> Manifest:
     return container(statefulset_pod(manifests), "vir-sidecar")
 
 
-def test_bundle_mode_reports_the_configured_revision(helm: Helm) -> None:
+def test_bundle_mode_leaves_the_revision_to_the_bundle(helm: Helm) -> None:
     manifests = helm.variant("bundle")
     sidecar = _sidecar(manifests)
-    assert flag(sidecar, "--policy-revision") == "vir-2026.11.1"
+    # The revision comes from OPA's provenance, not from the chart.
+    assert flag(sidecar, "--policy-revision") is None
     assert flag(sidecar, "--policy-dir") is None
     assert all(m["metadata"]["name"] != f"{FULLNAME}-policies" for m in manifests)
 

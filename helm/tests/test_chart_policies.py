@@ -1,5 +1,5 @@
-"""The policies reach OPA and the sidecar intact, pods roll when they change, and the real
-OPA serves them with the arguments the chart renders."""
+"""The built policy bundle reaches OPA intact, pods roll when it changes, and the real OPA
+serves it with the arguments the chart renders, from the ConfigMap or a bundle server."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import contextlib
 import functools
 import http.server
 import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,65 +24,42 @@ from chartlib import (
     args_of,
     container,
     find,
-    flag,
     statefulset_pod,
 )
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from podlib import (
+    POLICY_BUNDLE,
     POLICY_MOUNT,
     http_get,
-    materialise_policies,
+    materialise_bundle,
     run_opa,
     wait_for_status,
 )
 
-from sidecar import policy_bundle
+from sidecar.opa.bundle import build, read_manifest, served_files
+
+CHART_BUNDLE = CHART / "files" / POLICY_BUNDLE
 
 
 def _annotations(manifests: list[Manifest]) -> dict[str, str]:
     return dict(find(manifests, "StatefulSet")["spec"]["template"]["metadata"]["annotations"])
 
 
-@pytest.mark.parametrize("name", ["opa", "vir-sidecar"])
-def test_mounted_policies_are_exactly_the_served_files(
-    helm: Helm, tmp_path: Path, name: str
-) -> None:
-    source = ROOT / "policies"
-    mounted = materialise_policies(helm.variant("pdp"), name, tmp_path)
-    assert sorted(p.relative_to(mounted) for p in mounted.rglob("*") if p.is_file()) == list(
-        policy_bundle.served_files(source)
-    )
-    # So the revision vir-sidecar reports is the digest of the policies in the repository.
-    assert policy_bundle.revision(mounted) == policy_bundle.revision(source)
+def test_the_configmap_holds_the_chart_bundle_byte_for_byte(helm: Helm, tmp_path: Path) -> None:
+    manifests = helm.variant("pdp")
+    mounted = materialise_bundle(manifests, "opa", tmp_path / "policy")
+    assert (mounted / POLICY_BUNDLE).read_bytes() == CHART_BUNDLE.read_bytes()
+    # vir-sidecar reads no policy files: OPA names the revision with each decision.
+    sidecar = container(statefulset_pod(manifests), "vir-sidecar")
+    assert all(m["name"] != "policies" for m in sidecar["volumeMounts"])
 
 
-def test_chart_copy_of_the_policies_is_current() -> None:
-    result = subprocess.run(
-        [str(ROOT / "scripts" / "sync-chart-policies.sh"), "--check"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-
-
-def test_sync_check_fails_on_drift(tmp_path: Path) -> None:
-    copy = tmp_path / "repo"
-    (copy / "scripts").mkdir(parents=True)
-    shutil.copy2(ROOT / "scripts" / "sync-chart-policies.sh", copy / "scripts")
-    shutil.copytree(ROOT / "policies", copy / "policies")
-    script = str(copy / "scripts" / "sync-chart-policies.sh")
-    assert subprocess.run([script, "--check"], capture_output=True, check=False).returncode == 1
-    subprocess.run([script], capture_output=True, check=True)
-    assert subprocess.run([script, "--check"], capture_output=True, check=False).returncode == 0
-    chart_copy = copy / "helm" / "vir-sidecar" / "files" / "policies"
-    assert not list(chart_copy.rglob("*_test.rego"))
-    assert not list(chart_copy.rglob("scenarios"))
-    (copy / "policies" / "vir" / "authz" / "decision.rego").write_text("package changed\n")
-    drift = subprocess.run([script, "--check"], capture_output=True, text=True, check=False)
-    assert drift.returncode == 1
-    assert "sync-chart-policies.sh" in drift.stderr
+def test_the_chart_bundle_is_the_one_policies_builds(opa: Path, tmp_path: Path) -> None:
+    """make chart-bundle is reproducible, so a stale chart bundle shows as different bytes."""
+    built = build(ROOT / "policies", tmp_path / POLICY_BUNDLE, opa_binary=str(opa))
+    assert built.path.read_bytes() == CHART_BUNDLE.read_bytes(), "run make chart-bundle"
+    assert read_manifest(CHART_BUNDLE)["revision"] == built.revision
 
 
 def _chart_copy(tmp_path: Path) -> Path:
@@ -95,8 +71,8 @@ def _chart_copy(tmp_path: Path) -> Path:
 def test_pods_roll_when_a_policy_changes(helm: Helm, tmp_path: Path) -> None:
     chart = _chart_copy(tmp_path)
     before = _annotations(helm.variant("pdp", chart=chart))
-    policy = chart / "files" / "policies" / "vir" / "authz" / "ranks.rego"
-    policy.write_text(policy.read_text(encoding="utf-8") + "\n# amended\n", encoding="utf-8")
+    bundle = chart / "files" / POLICY_BUNDLE
+    bundle.write_bytes(bundle.read_bytes() + b"\0")
     after = _annotations(helm.variant("pdp", chart=chart))
     assert after["checksum/policies"] != before["checksum/policies"]
     assert after["checksum/config"] == before["checksum/config"]
@@ -113,7 +89,6 @@ def test_pods_roll_when_the_bundle_changes(helm: Helm) -> None:
         helm.variant(
             "bundle",
             "policy.bundle.url=https://bundle-server.policy.svc/bundles/vir-2026.12.0.tar.gz",
-            "policy.bundle.revision=vir-2026.12.0",
         )
     )
     assert after["checksum/policies"] != before["checksum/policies"]
@@ -155,13 +130,11 @@ def test_bundle_config_points_at_the_mounted_secrets(helm: Helm) -> None:
 # --- the real OPA, with the rendered arguments ---------------------------------------
 
 
-def test_opa_serves_the_configmap_policies_without_tests(
+def test_opa_serves_the_configmap_bundle_without_tests(
     helm: Helm, opa: Path, tmp_path: Path
 ) -> None:
     manifests = helm.variant("pdp")
-    mounted = materialise_policies(manifests, "opa", tmp_path / "policies")
-    # A test file that slipped into the bundle is still not served (--ignore).
-    (mounted / "vir" / "authz" / "stray_test.rego").write_text("package vir.authz\n")
+    mounted = materialise_bundle(manifests, "opa", tmp_path / "policy")
     args = args_of(container(statefulset_pod(manifests), "opa"))
     with run_opa(opa, args, {POLICY_MOUNT: str(mounted)}) as (api, diagnostic):
         assert wait_for_status(f"{diagnostic}/health?bundles", 200, 20), "OPA never became healthy"
@@ -169,7 +142,7 @@ def test_opa_serves_the_configmap_policies_without_tests(
         assert status == 200
         served = sorted(Path(p["id"]).name for p in policies["result"])
         assert served == sorted(
-            p.name for p in policy_bundle.served_files(ROOT / "policies") if p.suffix == ".rego"
+            p.name for p in served_files(ROOT / "policies") if p.suffix == ".rego"
         )
         status, config = http_get(f"{api}/v1/data/vir/config")
         assert status == 200
@@ -214,29 +187,19 @@ def _serve_directory(directory: Path) -> Iterator[str]:
         thread.join()
 
 
-def _signed_bundle(opa: Path, tmp_path: Path) -> Path:
-    """A bundle of the served policies, signed like a release pipeline would sign it."""
-    source = tmp_path / "bundle-src"
-    for relative in policy_bundle.served_files(ROOT / "policies"):
-        target = source / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ROOT / "policies" / relative, target)
+def _signed_bundle(opa: Path, tmp_path: Path) -> tuple[Path, str]:
+    """The bundle of policies/, signed like a release pipeline signs it; the site serving it
+    and its revision."""
     private_key = tmp_path / "signing.pem"
     private_key.write_bytes(_key_pair()[0])
     site = tmp_path / "site"
-    (site / "bundles").mkdir(parents=True)
-    subprocess.run(
-        [
-            str(opa), "build", "--bundle", str(source),
-            "--signing-key", str(private_key), "--signing-alg", "RS256",
-            "--verification-key-id", "vir-bundle",
-            "--revision", "vir-test.1",
-            "--output", str(site / "bundles" / "vir-test.1.tar.gz"),
-        ],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    return site
+    built = build(
+        ROOT / "policies",
+        site / "bundles" / "vir-test.1.tar.gz",
+        opa_binary=str(opa),
+        signing_key=private_key,
+    )
+    return site, built.revision
 
 
 def _bundle_opa_args(
@@ -245,7 +208,6 @@ def _bundle_opa_args(
     manifests = helm.variant(
         "bundle",
         f"policy.bundle.url={url}/bundles/vir-test.1.tar.gz",
-        "policy.bundle.revision=vir-test.1",
         "policy.bundle.bearerTokenSecret.name=",
         "policy.bundle.caSecret.name=",
         "policy.bundle.polling.minDelaySeconds=1",
@@ -262,16 +224,14 @@ def _bundle_opa_args(
         "/etc/opa/config/opa-config.yaml": str(config_file),
         "/etc/opa/bundle-key/public.pem": str(key_file),
     }
-    assert flag(container(statefulset_pod(manifests), "vir-sidecar"), "--policy-revision") == (
-        "vir-test.1"
-    )
     return args, replace
 
 
 def test_opa_loads_the_signed_bundle_with_the_rendered_configuration(
     helm: Helm, opa: Path, tmp_path: Path
 ) -> None:
-    with _serve_directory(_signed_bundle(opa, tmp_path)) as url:
+    site, revision = _signed_bundle(opa, tmp_path)
+    with _serve_directory(site) as url:
         args, replace = _bundle_opa_args(helm, url, tmp_path, _key_pair()[1])
         with run_opa(opa, args, replace) as (api, diagnostic):
             assert wait_for_status(f"{diagnostic}/health?bundles", 200, 20), (
@@ -279,7 +239,7 @@ def test_opa_loads_the_signed_bundle_with_the_rendered_configuration(
             )
             status, bundles = http_get(f"{api}/v1/data/system/bundles")
             assert status == 200
-            assert bundles["result"]["vir"]["manifest"]["revision"] == "vir-test.1"
+            assert bundles["result"]["vir"]["manifest"]["revision"] == revision
             status, config = http_get(f"{api}/v1/data/vir/config")
             assert status == 200
             assert config["result"]
@@ -292,7 +252,7 @@ def test_opa_refuses_a_bundle_signed_with_another_key(
     wrong_key = other.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    with _serve_directory(_signed_bundle(opa, tmp_path)) as url:
+    with _serve_directory(_signed_bundle(opa, tmp_path)[0]) as url:
         args, replace = _bundle_opa_args(helm, url, tmp_path, wrong_key)
         with run_opa(opa, args, replace) as (_api, diagnostic):
             assert wait_for_status(f"{diagnostic}/health", 200, 20), "OPA never started"

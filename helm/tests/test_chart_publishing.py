@@ -95,7 +95,7 @@ def test_package_is_versioned_lints_and_renders_like_the_chart(helm: Helm, tmp_p
     with tarfile.open(package) as archive:
         names = set(archive.getnames())
     assert {"vir-sidecar/values.schema.json", "vir-sidecar/README.md"} <= names
-    assert any(n.startswith("vir-sidecar/files/policies/") for n in names)
+    assert "vir-sidecar/files/vir-policy.tar.gz" in names
     assert "vir-sidecar/README.md.gotmpl" not in names
     output = helm.run(
         "lint",

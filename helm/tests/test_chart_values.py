@@ -82,7 +82,6 @@ def test_chart_defaults_alone_do_not_render(helm: Helm) -> None:
         ("tls", ["tls.secretName="], r"tls\.secretName is required"),
         ("sidecar", ["app.image.repository="], r"app\.image\.repository"),
         ("bundle", ["policy.bundle.signingKeySecret.name="], "signingKeySecret.name is required"),
-        ("bundle", ["policy.bundle.revision="], r"policy\.bundle\.revision is required"),
         ("bundle", ["policy.bundle.url="], r"policy\.bundle\.url is required"),
         ("pdp", ["terminationGracePeriodSeconds=5"], "must exceed sidecar.gracePeriod"),
         ("pdp", ["podDisruptionBudget.minAvailable=1"], "not both"),

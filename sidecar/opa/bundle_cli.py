@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from sidecar.opa import bundle
-from sidecar.opa_process import OpaStartError, find_binary
+from sidecar.opa.command import OpaStartError, find_binary
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,8 +1,8 @@
 """The policy's own words for its reason codes, read with `opa eval`.
 
 Audit records hold reason codes only. Their messages come from the policy's finding_text,
-evaluated over the same files the sidecar serves; when that cannot be done, the report shows
-the codes and says why.
+evaluated over the bundle built from the same sources as the sidecar's; when that cannot
+be done, the report shows the codes and says why.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sidecar import policy_bundle
-from sidecar.opa_process import OpaStartError, find_binary
+from sidecar.errors import StartupError
+from sidecar.opa import bundle as policy_bundle
+from sidecar.opa.command import find_binary
 
 FINDING_TEXT_QUERY = "data.vir.authz.finding_text"
 EVAL_TIMEOUT_SECONDS = 60
@@ -49,8 +50,8 @@ def load_messages(policy_dir: Path, opa_binary: str | None) -> PolicyMessages:
     try:
         binary = find_binary(opa_binary, os.environ)
         with tempfile.TemporaryDirectory(prefix="vir-report-") as work:
-            bundle = Path(work) / "bundle"
-            revision = policy_bundle.snapshot(policy_dir, bundle)
+            bundle = Path(work) / "vir-policy.tar.gz"
+            revision = policy_bundle.build(policy_dir, bundle, opa_binary=binary).revision
             result = subprocess.run(
                 [binary, "eval", "--format", "json", "--bundle", str(bundle), FINDING_TEXT_QUERY],
                 capture_output=True,
@@ -59,7 +60,7 @@ def load_messages(policy_dir: Path, opa_binary: str | None) -> PolicyMessages:
                 timeout=EVAL_TIMEOUT_SECONDS,
                 stdin=subprocess.DEVNULL,
             )
-    except (OSError, OpaStartError, subprocess.TimeoutExpired) as error:
+    except (OSError, StartupError, subprocess.TimeoutExpired) as error:
         return PolicyMessages(problem=f"policy messages unavailable: {error}")
     if result.returncode != 0:
         first_line = (result.stderr.strip().splitlines() or ["no output"])[0]

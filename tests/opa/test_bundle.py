@@ -24,8 +24,8 @@ from sidecar.opa.bundle import (
     read_manifest,
     served_files,
 )
+from sidecar.opa.command import find_binary
 from sidecar.opa.entrypoint import DECISION_PATH, DECISION_QUERY
-from sidecar.opa_process import find_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

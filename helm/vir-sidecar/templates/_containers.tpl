@@ -29,10 +29,9 @@ exited, so vir-sidecar drains in-flight checks while OPA still answers.
     - --config-file=/etc/opa/config/opa-config.yaml
     - --set-file=keys.{{ .Values.policy.bundle.keyId }}.key=/etc/opa/bundle-key/{{ .Values.policy.bundle.signingKeySecret.key }}
     {{- else }}
+    # The bundle built from policies/ (make chart-bundle), from the ConfigMap.
     - --bundle
-    - /policies
-    - --ignore=*_test.rego
-    - --ignore=scenarios
+    - {{ include "vir-sidecar.policyBundlePath" . }}
     {{- end }}
     - --skip-version-check
     - --log-level={{ $opa.logLevel }}
@@ -71,24 +70,10 @@ exited, so vir-sidecar drains in-flight checks while OPA still answers.
       readOnly: true
     {{- end }}
     {{- else }}
-    {{- include "vir-sidecar.policyMounts" . | trim | nindent 4 }}
+    - name: policies
+      mountPath: {{ include "vir-sidecar.policyBundleDir" . }}
+      readOnly: true
     {{- end }}
-{{- end }}
-
-{{/*
-The policy files, each mounted at its path under /policies with subPath. A
-ConfigMap mounted as a directory also holds the kubelet's "..data" link and a
-timestamped directory; OPA and the sidecar's revision digest would both read
-those, so only the files themselves are mounted. Pods roll on any policy
-change (checksum/policies), so subPath's lack of live updates loses nothing.
-*/}}
-{{- define "vir-sidecar.policyMounts" -}}
-{{- range include "vir-sidecar.policyFiles" . | fromJsonArray }}
-- name: policies
-  mountPath: /policies/{{ .path }}
-  subPath: {{ .path }}
-  readOnly: true
-{{- end }}
 {{- end }}
 
 {{- define "vir-sidecar.sidecarContainer" -}}
@@ -108,12 +93,8 @@ change (checksum/policies), so subPath's lack of live updates loses nothing.
     # own user. Its pid cannot be checked, as each container has its own pid
     # namespace.
     - --opa-url=unix://{{ include "vir-sidecar.opaSocket" . }}
-    {{- if eq $v.policy.source "bundle" }}
-    - --policy-revision={{ $v.policy.bundle.revision }}
-    {{- else }}
-    # The same files OPA loads, so the reported revision is their digest.
-    - --policy-dir=/policies
-    {{- end }}
+    # The policy revision of each decision is the one OPA names for the bundle
+    # that made it (the manifest's revision, read with ?provenance).
     - --opa-timeout={{ $v.sidecar.opaTimeout }}
     - --audit-dir=/var/lib/vir-sidecar/audit
     - --audit-key-file=/etc/vir-sidecar/audit-key/{{ $v.audit.keySecret.key }}
@@ -193,9 +174,6 @@ change (checksum/policies), so subPath's lack of live updates loses nothing.
       mountPath: /etc/vir-sidecar/probe-client
       readOnly: true
     {{- end }}
-    {{- end }}
-    {{- if eq $v.policy.source "configmap" }}
-    {{- include "vir-sidecar.policyMounts" . | trim | nindent 4 }}
     {{- end }}
     {{- with $v.sidecar.extraVolumeMounts }}
     {{- toYaml . | nindent 4 }}

@@ -197,17 +197,13 @@ supplementalGroups:
 {{- end }}
 
 {{/*
-The policy files packaged in the chart, as a list of {key, path}: the path
-inside the bundle and the ConfigMap key, the path with "/" written as "__".
-scripts/sync-chart-policies.sh refuses paths that would make keys collide.
+The built policy bundle packaged in the chart (files/vir-policy.tar.gz, written
+by `make chart-bundle`), and where the opa container finds it.
 */}}
-{{- define "vir-sidecar.policyFiles" -}}
-{{- $files := list }}
-{{- range $path, $_ := .Files.Glob "files/policies/**" }}
-{{- $rel := trimPrefix "files/policies/" $path }}
-{{- $files = append $files (dict "key" (replace "/" "__" $rel) "path" $rel) }}
-{{- end }}
-{{- toJson $files }}
+{{- define "vir-sidecar.policyBundleFile" -}}vir-policy.tar.gz{{- end }}
+{{- define "vir-sidecar.policyBundleDir" -}}/policy{{- end }}
+{{- define "vir-sidecar.policyBundlePath" -}}
+{{- printf "%s/%s" (include "vir-sidecar.policyBundleDir" .) (include "vir-sidecar.policyBundleFile" .) }}
 {{- end }}
 
 {{/* Checks of values that the schema cannot express; each fails with what to set. */}}
@@ -232,17 +228,14 @@ scripts/sync-chart-policies.sh refuses paths that would make keys collide.
 {{- if not $v.policy.bundle.url }}
 {{- fail "policy.bundle.url is required when policy.source is bundle" }}
 {{- end }}
-{{- if not $v.policy.bundle.revision }}
-{{- fail "policy.bundle.revision is required when policy.source is bundle: vir-sidecar reports it with every decision" }}
-{{- end }}
 {{- if not $v.policy.bundle.signingKeySecret.name }}
 {{- fail "policy.bundle.signingKeySecret.name is required when policy.source is bundle: OPA only loads bundles whose signature it verifies" }}
 {{- end }}
 {{- if gt (int $v.policy.bundle.polling.minDelaySeconds) (int $v.policy.bundle.polling.maxDelaySeconds) }}
 {{- fail "policy.bundle.polling.minDelaySeconds must not exceed maxDelaySeconds" }}
 {{- end }}
-{{- else if eq (len (include "vir-sidecar.policyFiles" . | fromJsonArray)) 0 }}
-{{- fail "the chart holds no policies under files/policies: run scripts/sync-chart-policies.sh" }}
+{{- else if not (.Files.Get (printf "files/%s" (include "vir-sidecar.policyBundleFile" .))) }}
+{{- fail "the chart holds no policy bundle at files/vir-policy.tar.gz: run make chart-bundle" }}
 {{- end }}
 {{- if le (float64 $v.terminationGracePeriodSeconds) (float64 $v.sidecar.gracePeriod) }}
 {{- fail "terminationGracePeriodSeconds must exceed sidecar.gracePeriod, or the kubelet kills checks still draining" }}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sidecar import opa_workdir
+from sidecar.opa import workdir as opa_workdir
 
 
 @pytest.fixture

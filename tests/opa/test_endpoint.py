@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sidecar.opa_endpoint import BadOpaUrl, parse_opa_url
+from sidecar.opa.endpoint import BadOpaUrl, parse_opa_url
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from sidecar.opa_endpoint import BadOpaUrl
-from sidecar.opa_engine import EngineError, EngineTimeout, OpaEngine
-from sidecar.peer import ExpectedPeer
+from sidecar.opa.endpoint import BadOpaUrl, unix_endpoint
+from sidecar.opa.engine import EngineError, EngineTimeout, OpaEngine
+from sidecar.opa.peer import ExpectedPeer
 
 DECISION = {"allow": False, "reasons": [], "advice": [], "obligations": []}
+REVISION = "sha256:" + "ab" * 32
+PROVENANCE = {"version": "1.0.0", "bundles": {"/run/vir-policy.tar.gz": {"revision": REVISION}}}
 Handler = Callable[[web.Request], Any]
 
 
@@ -24,10 +26,12 @@ class StandInOpa:
     def __init__(self) -> None:
         self.handler: Handler = self.defined
         self.bodies: list[Any] = []
+        self.queries: list[str] = []
 
     async def defined(self, request: web.Request) -> web.Response:
         self.bodies.append(await request.json())
-        return web.json_response({"result": DECISION})
+        self.queries.append(request.query_string)
+        return web.json_response({"result": DECISION, "provenance": PROVENANCE})
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         result: web.StreamResponse = await self.handler(request)
@@ -55,9 +59,29 @@ async def test_defined_decision_is_returned_and_input_is_posted(
     opa: tuple[StandInOpa, OpaEngine],
 ) -> None:
     stand_in, engine = opa
-    result = await engine.evaluate({"request": {"request_id": "r1"}}, timeout=1)
-    assert result == DECISION
+    evaluation = await engine.evaluate({"request": {"request_id": "r1"}}, timeout=1)
+    assert evaluation.result == DECISION
     assert stand_in.bodies == [{"input": {"request": {"request_id": "r1"}}}]
+
+
+async def test_the_revision_is_the_one_opa_names_in_its_provenance(
+    opa: tuple[StandInOpa, OpaEngine],
+) -> None:
+    stand_in, engine = opa
+    assert (await engine.evaluate({}, timeout=1)).revision == REVISION
+    assert stand_in.queries == ["provenance=True"]
+
+
+async def test_without_a_bundle_revision_the_fallback_is_reported(
+    opa: tuple[StandInOpa, OpaEngine],
+) -> None:
+    stand_in, engine = opa
+
+    async def no_bundle(request: web.Request) -> web.Response:
+        return web.json_response({"result": DECISION, "provenance": {"version": "1.0.0"}})
+
+    stand_in.handler = no_bundle
+    assert (await engine.evaluate({}, timeout=1)).revision == "unknown"
 
 
 async def test_undefined_decision_is_an_error(opa: tuple[StandInOpa, OpaEngine]) -> None:
@@ -175,7 +199,7 @@ async def test_unix_socket_served_by_the_expected_process_answers(
     engine = OpaEngine(f"unix://{path}", peer=ExpectedPeer.child(os.getpid()))
     await engine.connect()
     try:
-        assert await engine.evaluate({"request": {}}, timeout=1) == DECISION
+        assert (await engine.evaluate({"request": {}}, timeout=1)).result == DECISION
     finally:
         await engine.close()
 
@@ -236,3 +260,61 @@ async def test_bearer_token_is_sent_with_every_query(tmp_path: Path) -> None:
         await engine.close()
         await runner.cleanup()
     assert seen == ["Bearer s3cret-token", "Bearer s3cret-token"]
+
+
+async def test_switch_moves_new_checks_and_lets_a_check_in_flight_finish(tmp_path: Path) -> None:
+    """A check started on the old OPA is answered by it; later checks go to the new one."""
+    release = asyncio.Event()
+
+    async def old(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.json_response({"result": DECISION, "provenance": _bundle("old")})
+
+    async def new(request: web.Request) -> web.Response:
+        return web.json_response({"result": DECISION, "provenance": _bundle("new")})
+
+    runners = []
+    paths = []
+    for name, handler in (("old", old), ("new", new)):
+        app = web.Application()
+        app.router.add_post("/v1/data/vir/authz/decision", handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        path = str(tmp_path / f"{name}.sock")
+        await web.UnixSite(runner, path).start()
+        runners.append(runner)
+        paths.append(path)
+    me = ExpectedPeer.child(os.getpid())
+    engine = OpaEngine(f"unix://{paths[0]}", peer=me)
+    await engine.connect()
+    try:
+        in_flight = asyncio.create_task(engine.evaluate({}, timeout=5))
+        await asyncio.sleep(0.05)
+        switched = await engine.switch(unix_endpoint(paths[1]), peer=me, timeout=1)
+        assert switched is not None
+        assert switched.revision == "new"
+        assert (await engine.evaluate({}, timeout=1)).revision == "new"
+        release.set()
+        assert (await in_flight).revision == "old"
+    finally:
+        await engine.close()
+        for runner in runners:
+            await runner.cleanup()
+
+
+async def test_switch_to_an_opa_without_the_policy_stays(opa: tuple[StandInOpa, OpaEngine]) -> None:
+    stand_in, engine = opa
+    before = engine.endpoint
+
+    async def undefined(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    stand_in.handler = undefined
+    assert await engine.switch(before, peer=ExpectedPeer.same_user(), timeout=1) is None
+    assert engine.endpoint == before
+    stand_in.handler = stand_in.defined
+    assert (await engine.evaluate({}, timeout=1)).result == DECISION  # the old session is kept
+
+
+def _bundle(revision: str) -> dict[str, Any]:
+    return {"bundles": {"vir-policy.tar.gz": {"revision": revision}}}

@@ -1,0 +1,192 @@
+"""Evaluates the decision on an OPA server through opa-python-client's async client.
+
+Every failure becomes an EngineError with a bounded `kind`, so callers and
+metrics can tell a refused connection from a timeout or an undefined
+decision. Nothing here can turn a failure into an allow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from sidecar.errors import UnavailableError
+from sidecar.opa.client import DecisionClient
+from sidecar.opa.endpoint import OpaEndpoint, parse_opa_url
+from sidecar.opa.entrypoint import DECISION_QUERY
+from sidecar.opa.peer import ExpectedPeer, ImpostorError
+
+# Probe input: the policy must define a decision for any input object, so an
+# undefined answer here means the policy is not loaded.
+_PROBE_INPUT: dict[str, Any] = {"request": {}, "context": {"time": "2026-01-12T00:00:00Z"}}
+
+
+class EngineError(UnavailableError):
+    """OPA could not give a decision."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+
+
+class EngineTimeout(EngineError):
+    """OPA did not answer within the time allowed."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__("timeout", f"no answer within {seconds * 1000:.0f} ms")
+
+
+def _impostor_in(error: BaseException) -> ImpostorError | None:
+    """The ImpostorError behind `error`, which aiohttp may have wrapped."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, ImpostorError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A defined decision and the policy revision that made it ("unknown" if OPA names none)."""
+
+    result: object
+    revision: str
+
+
+class OpaEngine:
+    """One shared client session to one OPA server.
+
+    For a unix socket, `peer` says who must be serving it (by default: a process of this
+    user); every new pooled connection to anyone else fails as a connection error.
+    `switch` moves to another OPA with no check failed or dropped: a check uses the
+    session it started on, and the old session closes once its last check is answered.
+    """
+
+    def __init__(
+        self,
+        endpoint: OpaEndpoint | str,
+        *,
+        pool_size: int = 64,
+        token: str | None = None,
+        peer: ExpectedPeer | None = None,
+        fallback_revision: str = "unknown",
+    ) -> None:
+        self._pool_size = pool_size
+        self._token = token
+        self._client: DecisionClient | None = None
+        self.endpoint = parse_opa_url(endpoint) if isinstance(endpoint, str) else endpoint
+        self._peer = peer
+        self._fallback_revision = fallback_revision
+        # The revision of the latest answer: what OPA serves now, as far as we know.
+        self.revision: str | None = None
+        self._in_flight: dict[DecisionClient, int] = {}
+        self._retired: set[DecisionClient] = set()
+
+    @property
+    def url(self) -> str:
+        return self.endpoint.url
+
+    async def _open(self, endpoint: OpaEndpoint, peer: ExpectedPeer | None) -> DecisionClient:
+        client = DecisionClient(endpoint, token=self._token, pool_size=self._pool_size, peer=peer)
+        await client.open()
+        return client
+
+    async def connect(
+        self, endpoint: OpaEndpoint | None = None, *, peer: ExpectedPeer | None = None
+    ) -> None:
+        """Open the session, replacing any previous one (a restarted OPA has a new socket)."""
+        await self.close()
+        if endpoint is not None:
+            self.endpoint = endpoint
+        if peer is not None:
+            self._peer = peer
+        self._client = await self._open(self.endpoint, self._peer)
+
+    async def switch(
+        self, endpoint: OpaEndpoint, *, peer: ExpectedPeer, timeout: float
+    ) -> Evaluation | None:
+        """Move to the OPA at `endpoint` if it answers with a decision, and return that
+        probe's evaluation; otherwise stay, and return None."""
+        client = await self._open(endpoint, peer)
+        try:
+            evaluation = await self._evaluate_on(client, _PROBE_INPUT, timeout=timeout)
+        except EngineError:
+            evaluation = None
+        if evaluation is None or not _is_decision(evaluation.result):
+            await client.close_connection()
+            return None
+        previous, self._client = self._client, client
+        self.endpoint, self._peer = endpoint, peer
+        self.revision = evaluation.revision
+        if previous is not None:
+            self._retired.add(previous)
+            await self._close_if_idle(previous)
+        return evaluation
+
+    async def _close_if_idle(self, client: DecisionClient) -> None:
+        if client in self._retired and not self._in_flight.get(client):
+            self._retired.discard(client)
+            self._in_flight.pop(client, None)
+            await client.close_connection()
+
+    async def close(self) -> None:
+        for client in [*self._retired, *([self._client] if self._client else [])]:
+            await client.close_connection()
+        self._retired.clear()
+        self._in_flight.clear()
+        self._client = None
+
+    async def evaluate(self, document: dict[str, Any], *, timeout: float) -> Evaluation:
+        """The decision OPA computes for `document`, with the revision that computed it."""
+        client = self._client
+        if client is None:
+            raise EngineError("not_connected", "no OPA session")
+        self._in_flight[client] = self._in_flight.get(client, 0) + 1
+        try:
+            return await self._evaluate_on(client, document, timeout=timeout)
+        finally:
+            self._in_flight[client] -= 1
+            await self._close_if_idle(client)
+
+    async def _evaluate_on(
+        self, client: DecisionClient, document: dict[str, Any], *, timeout: float
+    ) -> Evaluation:
+        try:
+            async with asyncio.timeout(timeout):
+                answer = await client.decide(document)
+        except TimeoutError as error:
+            raise EngineTimeout(timeout) from error
+        except aiohttp.ClientResponseError as error:
+            raise EngineError("http_status", f"OPA answered HTTP {error.status}") from error
+        except (aiohttp.ClientError, OSError) as error:
+            impostor = _impostor_in(error)
+            if impostor is not None:
+                raise EngineError("impostor", str(impostor)) from error
+            raise EngineError("connection", type(error).__name__) from error
+        except ValueError as error:
+            raise EngineError("bad_response", "OPA's answer is not JSON") from error
+        if not answer.defined:
+            raise EngineError("undefined", f"{DECISION_QUERY} is undefined")
+        evaluation = Evaluation(answer.result, answer.revision or self._fallback_revision)
+        if client is self._client:
+            self.revision = evaluation.revision
+        return evaluation
+
+    async def probe(self, *, timeout: float) -> bool:
+        """True when OPA answers with a defined decision, i.e. the policy is loaded."""
+        try:
+            evaluation = await self.evaluate(_PROBE_INPUT, timeout=timeout)
+        except EngineError:
+            return False
+        return _is_decision(evaluation.result)
+
+
+def _is_decision(result: object) -> bool:
+    return isinstance(result, dict) and isinstance(result.get("allow"), bool)
