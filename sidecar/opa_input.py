@@ -8,11 +8,7 @@ from typing import Any
 from google.protobuf import json_format
 
 from sidecar.api import pb
-
-
-def rfc3339(moment: datetime) -> str:
-    """Format an aware datetime as RFC 3339 in UTC with a Z suffix."""
-    return moment.isoformat().replace("+00:00", "Z")
+from sidecar.formats import rfc3339
 
 
 def request_document(request: pb.CheckRequest) -> dict[str, Any]:
