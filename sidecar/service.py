@@ -9,10 +9,9 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import grpc
 import structlog
@@ -116,7 +115,7 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
         self._policy = policy
         self._opa_timeout = opa_timeout
         self._on_audit_failure = on_audit_failure
-        self._orphaned_writes: set[asyncio.Task[None]] = set()
+        self._orphaned_writes: set[asyncio.Future[None]] = set()
 
     async def Check(
         self, request: pb.CheckRequest, context: grpc.aio.ServicerContext
@@ -175,7 +174,7 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
                 cancelled = Refusal(
                     "error", grpc.StatusCode.CANCELLED, "caller went away", "cancelled"
                 )
-                self._write_in_background(self._record(attempt, cancelled))
+                self._record_in_background(attempt, cancelled)
                 raise
             audit_started = time.perf_counter()
             try:
@@ -269,7 +268,11 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
             f"opa_{kind}",
         )
 
-    async def _record(self, attempt: Attempt, verdict: Verdict) -> None:
+    def _record(self, attempt: Attempt, verdict: Verdict) -> asyncio.Future[None]:
+        """Queue the audit record of `verdict`; the future is done once it is durable.
+
+        A future, not a coroutine, so that shielding the wait creates no task.
+        """
         record = build_record(
             decision_id=attempt.decision_id,
             request=attempt.request,
@@ -282,12 +285,26 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
             error=verdict.error,
             facts=verdict.facts,
         )
-        await self._audit.append(record)
+        return self._audit.submit(record)
 
-    def _write_in_background(self, write: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(write)
-        self._orphaned_writes.add(task)
-        task.add_done_callback(self._orphaned_writes.discard)
+    def _record_in_background(self, attempt: Attempt, verdict: Verdict) -> None:
+        try:
+            write = self._record(attempt, verdict)
+        except AuditWriteError as error:
+            self._orphaned_write_failed(attempt, error)
+            return
+        self._orphaned_writes.add(write)
+        write.add_done_callback(lambda done: self._orphaned_write_done(attempt, done))
+
+    def _orphaned_write_done(self, attempt: Attempt, write: asyncio.Future[None]) -> None:
+        self._orphaned_writes.discard(write)
+        if not write.cancelled() and (error := write.exception()) is not None:
+            self._orphaned_write_failed(attempt, error)
+
+    def _orphaned_write_failed(self, attempt: Attempt, error: BaseException) -> None:
+        self._metrics.audit_failures.inc()
+        self._on_audit_failure()
+        log.error("audit_write_failed", decision_id=attempt.decision_id, error=str(error))
 
     def _observe(self, attempt: Attempt, verdict: Verdict, audit_seconds: float) -> None:
         total_seconds = time.perf_counter() - attempt.started
