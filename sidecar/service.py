@@ -180,9 +180,7 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
             try:
                 await asyncio.shield(self._record(attempt, verdict))
             except AuditWriteError as error:
-                self._metrics.audit_failures.inc()
-                self._on_audit_failure()
-                log.error("audit_write_failed", decision_id=attempt.decision_id, error=str(error))
+                self._audit_failed(attempt, error)
                 verdict = Refusal(
                     "error",
                     grpc.StatusCode.UNAVAILABLE,
@@ -291,7 +289,7 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
         try:
             write = self._record(attempt, verdict)
         except AuditWriteError as error:
-            self._orphaned_write_failed(attempt, error)
+            self._audit_failed(attempt, error)
             return
         self._orphaned_writes.add(write)
         write.add_done_callback(lambda done: self._orphaned_write_done(attempt, done))
@@ -299,9 +297,9 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
     def _orphaned_write_done(self, attempt: Attempt, write: asyncio.Future[None]) -> None:
         self._orphaned_writes.discard(write)
         if not write.cancelled() and (error := write.exception()) is not None:
-            self._orphaned_write_failed(attempt, error)
+            self._audit_failed(attempt, error)
 
-    def _orphaned_write_failed(self, attempt: Attempt, error: BaseException) -> None:
+    def _audit_failed(self, attempt: Attempt, error: BaseException) -> None:
         self._metrics.audit_failures.inc()
         self._on_audit_failure()
         log.error("audit_write_failed", decision_id=attempt.decision_id, error=str(error))
