@@ -5,14 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from google.protobuf import json_format
-
 from sidecar.api import pb
-
-
-def rfc3339(moment: datetime) -> str:
-    """Format an aware datetime as RFC 3339 in UTC with a Z suffix."""
-    return moment.isoformat().replace("+00:00", "Z")
+from sidecar.formats import rfc3339
+from sidecar.proto_json import message_to_dict
 
 
 def request_document(request: pb.CheckRequest) -> dict[str, Any]:
@@ -22,7 +17,8 @@ def request_document(request: pb.CheckRequest) -> dict[str, Any]:
     protobuf JSON; the policy reads an absent field as missing. Leaving them
     out keeps the document OPA parses for every decision small.
     """
-    return json_format.MessageToDict(request, preserving_proto_field_name=True)
+    document: dict[str, Any] = message_to_dict(request)
+    return document
 
 
 def build_input(

@@ -9,10 +9,9 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import grpc
 import structlog
@@ -23,6 +22,7 @@ from sidecar.audit import AuditTrail, AuditWriteError, Pseudonymiser, build_reco
 from sidecar.caller import caller_identity
 from sidecar.clearance_keys import ClearanceKeys
 from sidecar.decision import MalformedDecision, parse_decision, to_response
+from sidecar.formats import category_label
 from sidecar.metrics import Metrics
 from sidecar.opa.engine import EngineError, EngineTimeout, OpaEngine
 from sidecar.opa_input import build_input
@@ -47,33 +47,53 @@ class PolicyState:
     revision: str = "none"
 
 
-@dataclass
-class Verdict:
-    """What one Check came to, before it is audited and answered."""
+@dataclass(frozen=True)
+class Attempt:
+    """The facts of one Check attempt, fixed when it arrives."""
 
-    outcome: str  # allow, deny, invalid or error
-    response: pb.CheckResponse | None = None
-    status: grpc.StatusCode | None = None
-    detail: str = ""
-    error: str | None = None
-    codes: list[str] = field(default_factory=list)
+    request: pb.CheckRequest | None  # None when the bytes were refused before decoding
+    decision_id: str
+    time: datetime
+    caller: str | None
+    started: float  # time.perf_counter() on arrival
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A decision the policy gave: the caller gets `response`."""
+
+    response: pb.CheckResponse
+    codes: tuple[str, ...]
+    facts: Mapping[str, object]
+    opa_seconds: float
+    # The revision of the policy that decided, as OPA reported it.
+    policy_revision: str
+    error: None = None
+
+    @property
+    def outcome(self) -> str:
+        return "allow" if self.response.allow else "deny"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """No decision: the caller gets `status` with `detail`, the record gets `error`."""
+
+    outcome: str  # invalid or error
+    status: grpc.StatusCode
+    detail: str
+    error: str
+    codes: tuple[str, ...] = ()
+    facts: None = None
     opa_seconds: float = 0.0
-    facts: Mapping[str, object] | None = None
     # The malformed field and what is wrong with it, for the BadRequest detail.
     invalid_field: str | None = None
     invalid_problem: str = ""
-    # The revision of the policy that decided; None when OPA gave no decision.
-    policy_revision: str | None = None
+    # No policy decided: the record names the revision in force.
+    policy_revision: None = None
 
 
-def category_label(request: pb.CheckRequest | None) -> str:
-    """A bounded label for the record category: its enum name without prefix, lower case."""
-    if request is None:
-        return "unknown"
-    value = pb.RecordCategory.DESCRIPTOR.values_by_number.get(request.record.category)
-    if value is None:
-        return "unknown"
-    return value.name.removeprefix("RECORD_CATEGORY_").lower()
+Verdict = Answer | Refusal
 
 
 class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
@@ -99,7 +119,7 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
         self._policy = policy
         self._opa_timeout = opa_timeout
         self._on_audit_failure = on_audit_failure
-        self._orphaned_writes: set[asyncio.Task[None]] = set()
+        self._orphaned_writes: set[asyncio.Future[None]] = set()
 
     async def Check(
         self, request: pb.CheckRequest, context: grpc.aio.ServicerContext
@@ -111,7 +131,7 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
         that an oversize or undecodable request is refused, audited, counted and logged too.
         """
         if len(data) > self._max_message_bytes:
-            refusal = Verdict(
+            refusal = Refusal(
                 "invalid",
                 status=grpc.StatusCode.INVALID_ARGUMENT,
                 detail=f"request is larger than {self._max_message_bytes} bytes",
@@ -121,7 +141,7 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
         try:
             request = pb.CheckRequest.FromString(data)
         except DecodeError:
-            refusal = Verdict(
+            refusal = Refusal(
                 "invalid",
                 status=grpc.StatusCode.INVALID_ARGUMENT,
                 detail="request is not a well-formed vir.authz.v1.CheckRequest",
@@ -133,46 +153,49 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
     async def _answer(
         self,
         request: pb.CheckRequest | None,
-        refusal: Verdict | None,
+        refusal: Refusal | None,
         context: grpc.aio.ServicerContext,
     ) -> pb.CheckResponse:
         """Decide `request` unless already refused, audit the verdict, then answer."""
-        started = time.perf_counter()
-        decision_id = str(uuid.uuid4())
-        now = datetime.now(UTC)
-        caller = caller_identity(context)
+        attempt = Attempt(
+            request=request,
+            decision_id=str(uuid.uuid4()),
+            time=datetime.now(UTC),
+            caller=caller_identity(context),
+            started=time.perf_counter(),
+        )
         self._metrics.checks_in_flight.inc()
         try:
+            verdict: Verdict
             try:
                 if refusal is None:
                     assert request is not None
-                    verdict = await self._decide(request, context, decision_id, now, caller)
+                    verdict = await self._decide(attempt, request, context)
                 else:
                     verdict = refusal
             except asyncio.CancelledError:
                 # The caller went away mid-evaluation: the attempt is still recorded.
-                verdict = Verdict("error", error="cancelled")
-                self._write_in_background(self._record(verdict, request, decision_id, now, caller))
+                cancelled = Refusal(
+                    "error", grpc.StatusCode.CANCELLED, "caller went away", "cancelled"
+                )
+                self._record_in_background(attempt, cancelled)
                 raise
             audit_started = time.perf_counter()
             try:
-                await asyncio.shield(self._record(verdict, request, decision_id, now, caller))
+                await asyncio.shield(self._record(attempt, verdict))
             except AuditWriteError as error:
-                self._metrics.audit_failures.inc()
-                self._on_audit_failure()
-                log.error("audit_write_failed", decision_id=decision_id, error=str(error))
-                verdict = Verdict(
+                self._audit_failed(attempt, error)
+                verdict = Refusal(
                     "error",
-                    status=grpc.StatusCode.UNAVAILABLE,
-                    detail="audit trail unavailable: no decision given",
-                    error="audit_write_failed",
+                    grpc.StatusCode.UNAVAILABLE,
+                    "audit trail unavailable: no decision given",
+                    "audit_write_failed",
                 )
             audit_seconds = time.perf_counter() - audit_started
             self._metrics.audit_duration.observe(audit_seconds)
-            self._observe(verdict, request, decision_id, started, audit_seconds, caller)
-            if verdict.response is not None:
+            self._observe(attempt, verdict, audit_seconds)
+            if isinstance(verdict, Answer):
                 return verdict.response
-            assert verdict.status is not None
             if verdict.invalid_field is not None:
                 await context.abort_with_status(
                     bad_request_status(
@@ -185,21 +208,16 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
             self._metrics.checks_in_flight.dec()
 
     async def _decide(
-        self,
-        request: pb.CheckRequest,
-        context: grpc.aio.ServicerContext,
-        decision_id: str,
-        now: datetime,
-        caller: str | None,
+        self, attempt: Attempt, request: pb.CheckRequest, context: grpc.aio.ServicerContext
     ) -> Verdict:
         try:
             validate(request)
         except InvalidRequest as invalid:
-            return Verdict(
+            return Refusal(
                 "invalid",
-                status=grpc.StatusCode.INVALID_ARGUMENT,
-                detail=str(invalid),
-                error=f"invalid_argument:{invalid.field}",
+                grpc.StatusCode.INVALID_ARGUMENT,
+                str(invalid),
+                f"invalid_argument:{invalid.field}",
                 invalid_field=invalid.field,
                 invalid_problem=invalid.problem,
             )
@@ -208,7 +226,7 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
         try:
             keys = self._clearance_keys.current() if self._clearance_keys else None
             evaluation = await self._engine.evaluate(
-                build_input(request, now=now, caller=caller, clearance_keys=keys),
+                build_input(request, now=attempt.time, caller=attempt.caller, clearance_keys=keys),
                 timeout=timeout,
             )
             decision = parse_decision(evaluation.result)
@@ -225,17 +243,16 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
             return self._engine_fault("malformed", grpc.StatusCode.UNAVAILABLE, str(error))
         opa_seconds = time.perf_counter() - evaluation_started
         self._metrics.opa_duration.observe(opa_seconds)
-        return Verdict(
-            "allow" if decision.allow else "deny",
+        return Answer(
             response=to_response(
                 decision,
-                decision_id=decision_id,
+                decision_id=attempt.decision_id,
                 policy_revision=evaluation.revision,
-                evaluated_at=now,
+                evaluated_at=attempt.time,
             ),
-            codes=decision.reason_codes,
-            opa_seconds=opa_seconds,
+            codes=tuple(decision.reason_codes),
             facts=decision.facts,
+            opa_seconds=opa_seconds,
             policy_revision=evaluation.revision,
         )
 
@@ -245,52 +262,56 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
             return self._opa_timeout, False
         return max(remaining - DEADLINE_MARGIN_SECONDS, 0.0), True
 
-    def _engine_fault(self, kind: str, status: grpc.StatusCode, detail: str) -> Verdict:
+    def _engine_fault(self, kind: str, status: grpc.StatusCode, detail: str) -> Refusal:
         self._metrics.opa_errors.labels(kind=kind).inc()
-        return Verdict(
+        return Refusal(
             "error",
-            status=status,
-            detail=f"policy engine unavailable ({detail}): no decision given",
-            error=f"opa_{kind}",
+            status,
+            f"policy engine unavailable ({detail}): no decision given",
+            f"opa_{kind}",
         )
 
-    async def _record(
-        self,
-        verdict: Verdict,
-        request: pb.CheckRequest | None,
-        decision_id: str,
-        now: datetime,
-        caller: str | None,
-    ) -> None:
+    def _record(self, attempt: Attempt, verdict: Verdict) -> asyncio.Future[None]:
+        """Queue the audit record of `verdict`; the future is done once it is durable.
+
+        A future, not a coroutine, so that shielding the wait creates no task.
+        """
         record = build_record(
-            decision_id=decision_id,
-            request=request,
+            decision_id=attempt.decision_id,
+            request=attempt.request,
             outcome=verdict.outcome,
             codes=verdict.codes,
-            caller=caller,
+            caller=attempt.caller,
             policy_revision=verdict.policy_revision or self._policy.revision,
-            time=now,
+            time=attempt.time,
             pseudonymiser=self._pseudonymiser,
             error=verdict.error,
             facts=verdict.facts,
         )
-        await self._audit.append(record)
+        return self._audit.submit(record)
 
-    def _write_in_background(self, write: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(write)
-        self._orphaned_writes.add(task)
-        task.add_done_callback(self._orphaned_writes.discard)
+    def _record_in_background(self, attempt: Attempt, verdict: Verdict) -> None:
+        try:
+            write = self._record(attempt, verdict)
+        except AuditWriteError as error:
+            self._audit_failed(attempt, error)
+            return
+        self._orphaned_writes.add(write)
+        write.add_done_callback(lambda done: self._orphaned_write_done(attempt, done))
 
-    def _observe(
-        self,
-        verdict: Verdict,
-        request: pb.CheckRequest | None,
-        decision_id: str,
-        started: float,
-        audit_seconds: float,
-        caller: str | None,
-    ) -> None:
-        total_seconds = time.perf_counter() - started
+    def _orphaned_write_done(self, attempt: Attempt, write: asyncio.Future[None]) -> None:
+        self._orphaned_writes.discard(write)
+        if not write.cancelled() and (error := write.exception()) is not None:
+            self._audit_failed(attempt, error)
+
+    def _audit_failed(self, attempt: Attempt, error: BaseException) -> None:
+        self._metrics.audit_failures.inc()
+        self._on_audit_failure()
+        log.error("audit_write_failed", decision_id=attempt.decision_id, error=str(error))
+
+    def _observe(self, attempt: Attempt, verdict: Verdict, audit_seconds: float) -> None:
+        total_seconds = time.perf_counter() - attempt.started
+        request = attempt.request
         category = category_label(request)
         self._metrics.decisions.labels(outcome=verdict.outcome, category=category).inc()
         for code in verdict.codes:
@@ -298,9 +319,9 @@ class CheckService(pb_grpc.AuthorizationServiceServicer):  # type: ignore[misc]
         self._metrics.check_duration.observe(total_seconds)
         log.info(
             "check",
-            decision_id=decision_id,
+            decision_id=attempt.decision_id,
             request_id=request.request_id[:128] if request is not None else None,
-            caller=caller,
+            caller=attempt.caller,
             outcome=verdict.outcome,
             category=category,
             codes=verdict.codes,

@@ -8,6 +8,7 @@ record, unknown enum numbers, and oversize or out-of-range values.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -84,15 +85,20 @@ def validate(request: pb.CheckRequest) -> None:
         if not value.strip():
             raise InvalidRequest(path, "is required")
     _check_message(request, prefix="")
-    for path in IDENTIFIER_FIELDS:
-        _check_identifier(path, _field_value(request, path))
+    for path, names in _IDENTIFIER_PATHS:
+        _check_identifier(path, _field_value(request, names))
     if request.record.category == pb.RECORD_CATEGORY_UNSPECIFIED:
         raise InvalidRequest("record.category", "is required")
 
 
-def _field_value(message: Message, path: str) -> str:
+_IDENTIFIER_PATHS = tuple((path, tuple(path.split("."))) for path in IDENTIFIER_FIELDS)
+# Printable ASCII but for the plain space: no hidden character, and the usual identifier.
+_ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
+
+
+def _field_value(message: Message, names: tuple[str, ...]) -> str:
     value: object = message
-    for name in path.split("."):
+    for name in names:
         value = getattr(value, name)
     assert isinstance(value, str)
     return value
@@ -104,13 +110,53 @@ def _check_identifier(path: str, value: str) -> None:
         return
     if value[0].isspace() or value[-1].isspace():
         raise InvalidRequest(path, "has leading or trailing whitespace")
-    for character in value:
-        if character != _PLAIN_SPACE and unicodedata.category(character) in _HIDDEN_CATEGORIES:
-            raise InvalidRequest(
-                path, f"contains an invisible or control character (U+{ord(character):04X})"
-            )
-    if not any(character.isalnum() for character in value):
+    # Printable ASCII holds no hidden character (the only ASCII space is U+0020), so only
+    # other text is looked at character by character.
+    if not (value.isascii() and value.isprintable()):
+        for character in value:
+            if character != _PLAIN_SPACE and unicodedata.category(character) in _HIDDEN_CATEGORIES:
+                raise InvalidRequest(
+                    path, f"contains an invisible or control character (U+{ord(character):04X})"
+                )
+    if value.isascii():
+        has_alnum = _ASCII_ALNUM.search(value) is not None
+    else:
+        has_alnum = any(character.isalnum() for character in value)
+    if not has_alnum:
         raise InvalidRequest(path, "has no letter or digit")
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """What a field's values are checked against, read once from its descriptor."""
+
+    kind: int
+    repeated: bool
+    max_chars: int
+    enum_name: str
+    enum_numbers: frozenset[int]
+
+
+_rules: dict[FieldDescriptor, _Rule] = {}
+
+
+def _rule(field: FieldDescriptor) -> _Rule:
+    rule = _rules.get(field)
+    if rule is None:
+        enum = field.enum_type
+        rule = _rules[field] = _Rule(
+            kind=field.type,
+            repeated=field.is_repeated,
+            max_chars=TEXT_MAX_CHARS if field.name in TEXT_FIELDS else ID_MAX_CHARS,
+            enum_name=enum.name if enum is not None else "",
+            enum_numbers=frozenset(enum.values_by_number) if enum is not None else frozenset(),
+        )
+    return rule
+
+
+_MESSAGE = FieldDescriptor.TYPE_MESSAGE
+_STRING = FieldDescriptor.TYPE_STRING
+_ENUM = FieldDescriptor.TYPE_ENUM
 
 
 def _check_message(message: Message, prefix: str) -> None:
@@ -118,30 +164,40 @@ def _check_message(message: Message, prefix: str) -> None:
         _check_timestamp(message, prefix.rstrip("."))
         return
     for field, value in message.ListFields():
-        path = prefix + field.name
-        if field.is_repeated:
+        rule = _rules.get(field) or _rule(field)
+        if rule.repeated:
             if len(value) > REPEATED_MAX_ITEMS:
-                raise InvalidRequest(path, f"has more than {REPEATED_MAX_ITEMS} items")
+                raise InvalidRequest(
+                    prefix + field.name, f"has more than {REPEATED_MAX_ITEMS} items"
+                )
             for index, item in enumerate(value):
-                _check_value(field, item, f"{path}[{index}]")
+                _check_value(rule, item, prefix, field.name, index)
         else:
-            _check_value(field, value, path)
+            _check_value(rule, value, prefix, field.name, None)
 
 
-def _check_value(field: FieldDescriptor, value: object, path: str) -> None:
-    if field.type == FieldDescriptor.TYPE_MESSAGE:
-        assert isinstance(value, Message)
-        _check_message(value, path + ".")
-    elif field.type == FieldDescriptor.TYPE_STRING:
+def _check_value(rule: _Rule, value: object, prefix: str, name: str, index: int | None) -> None:
+    # The path is spelt out only when needed: for a nested message, or to name a fault.
+    kind = rule.kind
+    if kind == _STRING:
         assert isinstance(value, str)
-        limit = TEXT_MAX_CHARS if field.name in TEXT_FIELDS else ID_MAX_CHARS
-        if len(value) > limit:
-            raise InvalidRequest(path, f"is longer than {limit} characters")
-    elif field.type == FieldDescriptor.TYPE_ENUM:
+        if len(value) > rule.max_chars:
+            raise InvalidRequest(
+                _path(prefix, name, index), f"is longer than {rule.max_chars} characters"
+            )
+    elif kind == _MESSAGE:
+        assert isinstance(value, Message)
+        _check_message(value, _path(prefix, name, index) + ".")
+    elif kind == _ENUM:
         assert isinstance(value, int)
-        assert field.enum_type is not None
-        if field.enum_type.values_by_number.get(value) is None:
-            raise InvalidRequest(path, f"unknown {field.enum_type.name} value {value}")
+        if value not in rule.enum_numbers:
+            raise InvalidRequest(
+                _path(prefix, name, index), f"unknown {rule.enum_name} value {value}"
+            )
+
+
+def _path(prefix: str, name: str, index: int | None) -> str:
+    return prefix + name if index is None else f"{prefix}{name}[{index}]"
 
 
 def _check_timestamp(timestamp: Timestamp, path: str) -> None:

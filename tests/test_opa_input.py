@@ -3,13 +3,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sidecar.api import pb
-from sidecar.opa_input import build_input, rfc3339
+from sidecar.opa_input import build_input
 
 NOW = datetime(2026, 6, 1, 12, 30, 0, tzinfo=UTC)
-
-
-def test_rfc3339_uses_z_for_utc() -> None:
-    assert rfc3339(NOW) == "2026-06-01T12:30:00Z"
 
 
 def test_input_carries_request_with_proto_names_and_enum_names(

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sidecar.api import pb
 from sidecar.validation import (
@@ -248,3 +252,41 @@ def test_empty_optional_identifier_stays_for_the_policy_to_judge(
 ) -> None:
     set_path(allowed_request, path, "")
     validate(allowed_request)
+
+
+def _reference_identifier_problem(value: str) -> str | None:
+    """The identifier rule spelt out character by character, as the fast path must agree."""
+    if not value:
+        return None
+    if value[0].isspace() or value[-1].isspace():
+        return "has leading or trailing whitespace"
+    for character in value:
+        if character != " " and unicodedata.category(character) in {
+            "Cc",
+            "Cf",
+            "Co",
+            "Cs",
+            "Zl",
+            "Zp",
+            "Zs",
+        }:
+            return f"contains an invisible or control character (U+{ord(character):04X})"
+    if not any(character.isalnum() for character in value):
+        return "has no letter or digit"
+    return None
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.text())
+def test_identifier_check_agrees_with_the_rule_character_by_character(value: str) -> None:
+    request = pb.CheckRequest(request_id="r1", requester=pb.Requester(id="p1"))
+    request.record.victim_id = "v1"
+    request.record.category = pb.RECORD_CATEGORY_COUNSELLING
+    request.clearance.id = value[:ID_MAX_CHARS]
+    expected = _reference_identifier_problem(value[:ID_MAX_CHARS])
+    if expected is None:
+        validate(request)
+    else:
+        with pytest.raises(InvalidRequest) as raised:
+            validate(request)
+        assert raised.value == InvalidRequest("clearance.id", expected)

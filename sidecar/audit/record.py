@@ -9,12 +9,13 @@ import hashlib
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from google.protobuf.message import EncodeError
 
 from sidecar._generated.vir.authz.v1 import authz_service_pb2 as pb
 from sidecar.audit.pseudonym import Pseudonymiser
+from sidecar.formats import audit_time, category_name
 
 OUTCOMES = frozenset({"allow", "deny", "invalid", "error"})
 # Identifiers copied from the request are cut to this many characters, so a caller cannot
@@ -28,7 +29,6 @@ MAX_ERROR_CHARS = 128
 # Lower-case words joined by _ . : -, and list indexes of at most three digits such as
 # "invalid_argument:clearance.categories[1]"; nothing else can carry free text.
 _ERROR_PATTERN = re.compile(r"(?:[a-z0-9_.:\-]|\[[0-9]{1,3}\])+")
-_CATEGORY_PREFIX = "RECORD_CATEGORY_"
 # Version of the record's field set. Records without a `format` field are format 1, written
 # before the policy's facts (FACT_FIELDS) were recorded.
 RECORD_FORMAT = 2
@@ -69,7 +69,7 @@ def build_record(
         raise ValueError("time must be timezone-aware")
     record: dict[str, object] = {
         "decision_id": decision_id,
-        "time": format_time(time),
+        "time": audit_time(time),
         "caller": _identifier(caller),
         "outcome": outcome,
         "codes": [str(code) for code in codes],
@@ -121,11 +121,6 @@ def damaged_record_accepted_record(time: datetime) -> dict[str, object]:
     )
 
 
-def format_time(time: datetime) -> str:
-    """RFC 3339 in UTC with microseconds, e.g. 2025-03-01T09:30:00.000000Z."""
-    return time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def request_digest(request: pb.CheckRequest) -> str | None:
     """ "sha256:<hex>" of the request's deterministic protobuf serialisation.
 
@@ -138,17 +133,6 @@ def request_digest(request: pb.CheckRequest) -> str | None:
     except EncodeError:
         return None
     return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def category_name(value: int) -> str | None:
-    """ "counselling" for RECORD_CATEGORY_COUNSELLING; None when unset; "unknown:<n>" else."""
-    if value == pb.RECORD_CATEGORY_UNSPECIFIED:
-        return None
-    try:
-        name: str = pb.RecordCategory.Name(value)
-    except ValueError:
-        return f"unknown:{value}"
-    return name.removeprefix(_CATEGORY_PREFIX).lower()
 
 
 def _identifier(value: str | None) -> str | None:

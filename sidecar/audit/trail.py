@@ -171,6 +171,14 @@ class AuditTrail:
         `record` is a flat mapping of JSON values (see build_record); the chain fields
         seq, prev_mac and mac are added here and must not be present.
         """
+        await self.submit(record)
+
+    def submit(self, record: Mapping[str, object]) -> asyncio.Future[None]:
+        """Queue `record` as append does, and return the future that append awaits.
+
+        For callers that shield the wait from cancellation: shielding a future costs no
+        task. Raises AuditWriteError or ValueError at once, as append would.
+        """
         if self._closing:
             raise AuditWriteError("audit trail is closed")
         if self._writer.broken:
@@ -187,7 +195,7 @@ class AuditTrail:
         done = asyncio.get_running_loop().create_future()
         self._pending.append(_Pending(fields, done, _clock()))
         self._wakeup.set()
-        await done
+        return done
 
     async def aclose(self) -> None:
         """Write everything already appended, then release the directory."""

@@ -3,8 +3,18 @@ import hmac
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sidecar.audit.chain import GENESIS_MAC, BadRecord, seal, unseal
+from sidecar.audit.chain import (
+    CHAIN_FIELDS,
+    GENESIS_MAC,
+    BadRecord,
+    canonical_json,
+    compute_mac,
+    seal,
+    unseal,
+)
 
 from .helpers import KEY, OTHER_KEY
 
@@ -99,3 +109,62 @@ def test_unseal_tells_unparseable_lines_from_altered_ones() -> None:
     with pytest.raises(BadRecord) as altered:
         unseal(KEY, line.replace(b'"deny"', b'"allow"').rstrip(b"\n"))
     assert (torn.value.parsed, altered.value.parsed) == (False, True)
+
+
+# Keys either side of the chain fields, and any others, with any JSON values.
+_NEAR_CHAIN_KEYS = st.sampled_from(
+    [
+        "",
+        "a",
+        "ma",
+        "mab",
+        "mac0",
+        "mac_",
+        "macs",
+        "mad",
+        "prev",
+        "prev_mab",
+        "prev_mac0",
+        "prev_mad",
+        "s",
+        "seq0",
+        "seq_",
+        "sep",
+        "ser",
+        "z",
+        "é",
+        "\u4e2d",
+        "\U0001f600",
+    ]
+)
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300)
+@given(
+    fields=st.dictionaries(
+        _NEAR_CHAIN_KEYS | st.text(max_size=8).filter(lambda k: k not in CHAIN_FIELDS),
+        _JSON,
+        max_size=8,
+    ),
+    seq=st.integers(1, 2**63),
+    prev_mac=st.text("0123456789abcdef", min_size=64, max_size=64),
+)
+def test_the_sealed_line_is_the_canonical_json_of_the_whole_record(
+    fields: dict[str, object], seq: int, prev_mac: str
+) -> None:
+    line, mac = seal(KEY, fields, seq, prev_mac)
+    unsealed = {**fields, "seq": seq, "prev_mac": prev_mac}
+    assert mac == compute_mac(KEY, unsealed)
+    assert line == canonical_json({**unsealed, "mac": mac}) + b"\n"
+    assert unseal(KEY, line[:-1]).mac == mac

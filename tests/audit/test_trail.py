@@ -339,3 +339,25 @@ async def test_record_of_a_cancelled_append_is_still_written(trail_dir: Path) ->
     assert cancelled.cancelled()
     result = verify_paths([trail_dir], KEY)
     assert (result.ok, result.records) == (True, 2)
+
+
+async def test_submit_returns_the_future_append_awaits(trail_dir: Path) -> None:
+    async with await AuditTrail.open(trail_dir, KEY) as trail:
+        write = trail.submit(fields(1))
+        assert not write.done()
+        # Shielded and cancelled from outside, the write still completes.
+        shielded = asyncio.ensure_future(asyncio.shield(write))
+        await asyncio.sleep(0)
+        shielded.cancel()
+        await write
+        assert trail.last_seq == 1
+        assert [orjson.loads(line)["seq"] for line in read_lines(trail.active_file)] == [1]
+
+
+async def test_submit_refuses_at_once(trail_dir: Path) -> None:
+    trail = await AuditTrail.open(trail_dir, KEY)
+    with pytest.raises(ValueError, match="chain fields"):
+        trail.submit({**fields(1), "seq": 5})
+    await trail.aclose()
+    with pytest.raises(AuditWriteError, match="closed"):
+        trail.submit(fields(2))
