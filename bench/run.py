@@ -34,6 +34,7 @@ from bench.system_under_test import (
 )
 from sidecar import policy_bundle
 from sidecar.api import pb
+from sidecar.devtools.dated_requests import SCENARIO_TIME, elapsed_since, moved
 from sidecar.opa_input import build_input
 
 
@@ -42,7 +43,8 @@ def request_mix(path: Path) -> dict[str, Any]:
     requests = []
     for table in sorted((ROOT / "policies" / "scenarios").glob("*/data.yaml")):
         for scenario in yaml.safe_load(table.read_text(encoding="utf-8")):
-            requests.append(json_format.ParseDict(scenario["request"], pb.CheckRequest()))
+            document = moved(scenario["request"], elapsed_since(SCENARIO_TIME))
+            requests.append(json_format.ParseDict(document, pb.CheckRequest()))
     now = datetime.now(UTC)
     mix = {
         "requests": [r.SerializeToString().hex() for r in requests],

@@ -33,6 +33,7 @@ TEXT_FIELDS = frozenset(
         "probative_value",
         "presumption_rebuttal",
         "handling",
+        "deferral_reason",
         "token",
     }
 )
