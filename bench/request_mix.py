@@ -18,16 +18,23 @@ import orjson
 import yaml
 from google.protobuf import json_format
 
+from devtools.dated_requests import SCENARIO_TIME, elapsed_since, moved
 from sidecar.api import pb
 from sidecar.opa_input import build_input
 
 
 def scenario_requests(policies: Path) -> list[pb.CheckRequest]:
-    """The request of every scenario in policies/scenarios/*/data.yaml, in file order."""
+    """The request of every scenario in policies/scenarios/*/data.yaml, in file order.
+
+    Their timestamps move from the date the tables are written for to now, so that each
+    request keeps the decision its table expects (clearances have a bounded lifetime).
+    """
+    shift = elapsed_since(SCENARIO_TIME)
     requests = []
     for table in sorted((policies / "scenarios").glob("*/data.yaml")):
         for scenario in yaml.safe_load(table.read_text(encoding="utf-8")):
-            requests.append(json_format.ParseDict(scenario["request"], pb.CheckRequest()))
+            document = moved(scenario["request"], shift)
+            requests.append(json_format.ParseDict(document, pb.CheckRequest()))
     return requests
 
 

@@ -23,6 +23,7 @@ from google.protobuf import json_format
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
+from devtools.dated_requests import EXAMPLES_TIME, elapsed_since, moved
 from sidecar.api import SERVICE_NAME, pb, pb_grpc
 from sidecar.opa.bundle import Bundle, build
 from sidecar.opa.command import find_binary, run_command
@@ -60,9 +61,22 @@ def wait_until(predicate: object, timeout: float, what: str) -> None:
     raise TimeoutError(f"{what} not within {timeout}s")
 
 
+def example_document(name: str = "counselling-allowed") -> dict[str, object]:
+    """An example request as JSON, its timestamps moved from the date the
+    examples are written for to now, so its clearance is current."""
+    document = json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+    return dict(moved(document, elapsed_since(EXAMPLES_TIME)))
+
+
 def example_request(name: str = "counselling-allowed") -> pb.CheckRequest:
-    text = (EXAMPLES / f"{name}.json").read_text(encoding="utf-8")
-    return json_format.Parse(text, pb.CheckRequest())
+    return json_format.ParseDict(example_document(name), pb.CheckRequest())
+
+
+def example_file(name: str, directory: Path) -> Path:
+    """A copy of an example request file, dated as example_document."""
+    path = directory / f"{name}.json"
+    path.write_text(json.dumps(example_document(name)), encoding="utf-8")
+    return path
 
 
 @dataclass

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import grpc
 import pytest
 from google.protobuf import json_format
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from integration_tests.processes import EXAMPLES, ROOT, Sidecar, built_bundle, example_request
+from integration_tests.processes import (
+    ROOT,
+    Sidecar,
+    built_bundle,
+    example_file,
+    example_request,
+)
 from sidecar.api import SERVICE_NAME, pb
 
 
@@ -76,27 +83,27 @@ def test_reflection_lists_the_service(sidecar: Sidecar) -> None:
     assert "grpc.health.v1.Health" in names
 
 
-def run_check_cli(sidecar: Sidecar, name: str) -> subprocess.CompletedProcess[str]:
+def run_check_cli(sidecar: Sidecar, name: str, directory: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "sidecar", "check", "--address", sidecar.address,
-         "--request", str(EXAMPLES / f"{name}.json")],
+         "--request", str(example_file(name, directory))],
         capture_output=True, text=True, cwd=ROOT, check=False, timeout=30,
     )  # fmt: skip
 
 
-def test_check_cli_exit_codes_follow_the_decision(sidecar: Sidecar) -> None:
-    allowed = run_check_cli(sidecar, "counselling-allowed")
+def test_check_cli_exit_codes_follow_the_decision(sidecar: Sidecar, tmp_path: Path) -> None:
+    allowed = run_check_cli(sidecar, "counselling-allowed", tmp_path)
     assert allowed.returncode == 0, allowed.stderr
     assert '"allow": true' in allowed.stdout
     assert '"decision_id"' in allowed.stdout
-    denied = run_check_cli(sidecar, "counselling-denied")
+    denied = run_check_cli(sidecar, "counselling-denied", tmp_path)
     assert denied.returncode == 1
     assert '"clearance_missing"' in denied.stdout
 
 
-def test_check_cli_reports_grpc_errors_with_exit_code_2(sidecar: Sidecar, tmp_path: object) -> None:
+def test_check_cli_reports_grpc_errors_with_exit_code_2(sidecar: Sidecar, tmp_path: Path) -> None:
     sidecar.stop()
-    result = run_check_cli(sidecar, "counselling-allowed")
+    result = run_check_cli(sidecar, "counselling-allowed", tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("UNAVAILABLE")
 

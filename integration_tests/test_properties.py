@@ -7,6 +7,7 @@ VIR_PROPERTY_SCALE.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,13 +15,12 @@ from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from integration_tests.processes import Sidecar, example_request
-from integration_tests.test_scenarios import SCENARIOS
+from integration_tests.test_scenarios import SCENARIOS, scenario_request
 from sidecar.api import pb
 
 SCALE = int(os.environ.get("VIR_PROPERTY_SCALE", "1"))
@@ -30,8 +30,9 @@ SETTINGS: dict[str, Any] = {
     "suppress_health_check": [HealthCheck.too_slow],
 }
 
-# Ranks that may clear a counselling request, written out here independently of
-# the policy's data so the test is an oracle for it.
+# Ranks that may clear a counselling request in a territorial force such as
+# the example's Thames Valley Police, written out here independently of the
+# policy's data so the test is an oracle for it.
 SENIOR_RANKS = frozenset(
     {
         "chief_inspector",
@@ -40,25 +41,32 @@ SENIOR_RANKS = frozenset(
         "assistant_chief_constable",
         "deputy_chief_constable",
         "chief_constable",
-        "commander",
-        "deputy_assistant_commissioner",
-        "assistant_commissioner",
-        "deputy_commissioner",
-        "commissioner",
     }
 )
-JUNIOR_RANKS = ("constable", "sergeant", "inspector", "detective_inspector", "police_staff")
+# Written forms of senior ranks, and ranks that are senior only in London.
+SENIOR_WRITTEN = frozenset({"DCI", "Det. Chief Inspector", "Ch Supt", "T/DCI"})
+LONDON_RANKS = (
+    "commander", "deputy_assistant_commissioner", "assistant_commissioner", "commissioner",
+)  # fmt: skip
+JUNIOR_RANKS = (
+    "constable", "sergeant", "inspector", "detective_inspector", "police_staff", "DC", "A/DCI",
+)  # fmt: skip
 RANK_CHOICES = (
     *sorted(SENIOR_RANKS),
+    *sorted(SENIOR_WRITTEN),
     *(f"detective_{rank}" for rank in ("chief_inspector", "superintendent")),
     "Detective Chief Inspector",
     "chief-inspector",
+    *LONDON_RANKS,
     *JUNIOR_RANKS,
     "",
     "chief_inspector_acting",
     "CHIEF_INSPECTOR ",
     "inspector_chief",
 )
+MAXIMUM_CLEARANCE = timedelta(days=90)
+# Words in a holder's name that make it a counselling provider.
+COUNSELLING_HOLDER_WORDS = ("counselling", "rape crisis", "therapy", "therapies")
 ANSWERED = {grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT}
 
 
@@ -172,7 +180,10 @@ def clearance_variations(draw: Any) -> pb.CheckRequest:
     clearance = request.clearance
     clearance.id = draw(st.sampled_from(["CLR-2026-0441", "", " "]))
     clearance.authoriser_rank = draw(st.sampled_from(RANK_CHOICES))
-    clearance.authoriser_id = draw(st.sampled_from(["CI-1107", request.requester.id, ""]))
+    requester_id = request.requester.id
+    clearance.authoriser_id = draw(
+        st.sampled_from(["CI-1107", requester_id, requester_id.replace("-", " "), ""])
+    )
     clearance.crime_reference = draw(
         st.sampled_from([request.investigation.crime_reference, "43/99999/26", ""])
     )
@@ -187,17 +198,37 @@ def clearance_variations(draw: Any) -> pb.CheckRequest:
     return request
 
 
+def same_person(a: str, b: str) -> bool:
+    return re.sub("[^a-z0-9]", "", a.lower()) == re.sub("[^a-z0-9]", "", b.lower())
+
+
+def is_counselling(request: pb.CheckRequest) -> bool:
+    holder = request.record.holder.lower()
+    return (
+        request.record.category == pb.RECORD_CATEGORY_COUNSELLING
+        or request.record.holder_provides_counselling
+        or any(word in holder for word in COUNSELLING_HOLDER_WORDS)
+    )
+
+
 def clearance_is_valid(request: pb.CheckRequest) -> bool:
     clearance = request.clearance
     now = datetime.now(UTC)
+    granted = clearance.granted_at.ToDatetime(UTC)
+    expires = clearance.expires_at.ToDatetime(UTC)
     return (
         request.HasField("clearance")
         and bool(clearance.id.strip())
-        and normalised_rank(clearance.authoriser_rank) in SENIOR_RANKS
-        and clearance.authoriser_id not in {"", request.requester.id}
+        and (
+            normalised_rank(clearance.authoriser_rank) in SENIOR_RANKS
+            or clearance.authoriser_rank in SENIOR_WRITTEN
+        )
+        and bool(clearance.authoriser_id)
+        and not same_person(clearance.authoriser_id, request.requester.id)
         and clearance.HasField("granted_at")
         and clearance.HasField("expires_at")
-        and clearance.granted_at.ToDatetime(UTC) <= now < clearance.expires_at.ToDatetime(UTC)
+        and granted <= now < expires
+        and expires - granted <= MAXIMUM_CLEARANCE
         and clearance.crime_reference == request.investigation.crime_reference
         and clearance.victim_id == request.record.victim_id
         and request.record.category in clearance.categories
@@ -211,11 +242,7 @@ def test_counselling_is_never_allowed_without_a_valid_senior_clearance(
 ) -> None:
     status, allowed = outcome(live, request)
     assert status in ANSWERED
-    counselling = (
-        request.record.category == pb.RECORD_CATEGORY_COUNSELLING
-        or request.record.holder_provides_counselling
-    )
-    if allowed and counselling:
+    if allowed and is_counselling(request):
         assert clearance_is_valid(request)
 
 
@@ -223,7 +250,8 @@ def test_counselling_is_never_allowed_without_a_valid_senior_clearance(
 
 ALLOWED = [s for s in SCENARIOS if s["expect"]["allow"]]
 EVERY_CATEGORY = (
-    "request_id", "requester.id", "requester.body", "record.category", "record.victim_id",
+    "request_id", "requester.id", "requester.body", "requester.force", "record.category",
+    "record.holder", "record.victim_id",
     "record.information_sought", "record.period_start", "record.period_end",
     "investigation.crime_reference", "investigation.line_of_enquiry",
     "justification.relevance", "justification.necessity", "justification.proportionality",
@@ -242,13 +270,14 @@ def required_fields(request: pb.CheckRequest) -> list[str]:
     fields = list(EVERY_CATEGORY)
     if request.justification.overcollection_risk:
         fields += WHEN_OVERCOLLECTION_RISK
-    if (
-        request.record.category == pb.RECORD_CATEGORY_COUNSELLING
-        or request.record.holder_provides_counselling
-    ):
+    if is_counselling(request):
         fields += COUNSELLING_ONLY
     if request.victim_notice.status == pb.NOTICE_STATUS_GIVEN:
-        fields.append("victim_notice.recipient")
+        fields.append("victim_notice.given_at")
+        if request.record.victim_under_18_or_lacking_capacity:
+            fields.append("victim_notice.recipient")
+    if request.victim_notice.status == pb.NOTICE_STATUS_DEFERRED:
+        fields.append("victim_notice.deferral_reason")
     if request.victim_notice.status == pb.NOTICE_STATUS_WITHHELD:
         fields.append("victim_notice.withheld_ground")
     return fields
@@ -265,7 +294,7 @@ def blank(request: pb.CheckRequest, path: str) -> None:
 @st.composite
 def blanked_allowed_requests(draw: Any) -> tuple[str, str, pb.CheckRequest]:
     scenario = draw(st.sampled_from(ALLOWED))
-    request = json_format.ParseDict(scenario["request"], pb.CheckRequest())
+    request = scenario_request(scenario)
     path = draw(st.sampled_from(required_fields(request)))
     blank(request, path)
     return scenario["name"], path, request
@@ -274,7 +303,7 @@ def blanked_allowed_requests(draw: Any) -> tuple[str, str, pb.CheckRequest]:
 def test_every_allowed_scenario_is_allowed_before_blanking(live: Sidecar) -> None:
     assert len(ALLOWED) >= 10
     for scenario in ALLOWED:
-        request = json_format.ParseDict(scenario["request"], pb.CheckRequest())
+        request = scenario_request(scenario)
         assert outcome(live, request) == (grpc.StatusCode.OK, True), scenario["name"]
 
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from google.protobuf import json_format
 
+from devtools.dated_requests import SCENARIO_TIME, elapsed_since, moved
 from integration_tests.processes import POLICIES, Sidecar
 from sidecar.api import pb
 
@@ -22,6 +23,13 @@ def load_scenarios() -> list[dict[str, Any]]:
 
 
 SCENARIOS = load_scenarios()
+
+
+def scenario_request(scenario: dict[str, Any]) -> pb.CheckRequest:
+    """The scenario's request with its timestamps moved from the decision time
+    the tables are written for to now, so it means the same to the live sidecar."""
+    document = moved(scenario["request"], elapsed_since(SCENARIO_TIME))
+    return json_format.ParseDict(document, pb.CheckRequest())
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +45,7 @@ def test_the_tables_hold_scenarios() -> None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
 def test_scenario(shared_sidecar: Sidecar, scenario: dict[str, Any]) -> None:
-    request = json_format.ParseDict(scenario["request"], pb.CheckRequest())
-    response = shared_sidecar.check(request)
+    response = shared_sidecar.check(scenario_request(scenario))
     expect = scenario["expect"]
     assert response.allow is expect["allow"]
     assert {f.code for f in response.reasons} == set(expect["reasons"])

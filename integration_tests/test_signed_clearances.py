@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from google.protobuf import json_format
 
-from integration_tests.processes import EXAMPLES, ROOT, Sidecar, example_request
+from integration_tests.processes import ROOT, Sidecar, example_file, example_request
 from sidecar.api import pb
 
 
@@ -86,7 +86,7 @@ def test_good_token_allows(
 
 
 def test_signing_cli_takes_a_whole_request_file(
-    signed_sidecar: Sidecar, keys: dict[str, Path]
+    signed_sidecar: Sidecar, keys: dict[str, Path], tmp_path: Path
 ) -> None:
     request = example_request()
     request.clearance.token = cli(
@@ -94,7 +94,7 @@ def test_signing_cli_takes_a_whole_request_file(
         "--key",
         str(keys["force"]),
         "--clearance",
-        str(EXAMPLES / "counselling-allowed.json"),
+        str(example_file("counselling-allowed", tmp_path)),
     )
     assert signed_sidecar.check(request).allow is True
 
@@ -144,10 +144,9 @@ def test_tampered_token_is_denied(
 
 
 def test_non_counselling_request_needs_no_token(signed_sidecar: Sidecar) -> None:
-    request = json_format.Parse(
-        (EXAMPLES / "counselling-allowed.json").read_text(), pb.CheckRequest()
-    )
+    request = example_request()
     request.record.category = pb.RECORD_CATEGORY_MEDICAL
+    request.record.holder = "John Radcliffe Hospital"
     request.record.holder_provides_counselling = False
     request.ClearField("clearance")
     assert signed_sidecar.check(request).allow is True

@@ -35,6 +35,7 @@ TEXT_FIELDS = frozenset(
         "probative_value",
         "presumption_rebuttal",
         "handling",
+        "deferral_reason",
         "token",
     }
 )
@@ -45,6 +46,7 @@ IDENTIFIER_FIELDS: tuple[str, ...] = (
     "request_id",
     "requester.id",
     "record.id",
+    "record.holder_id",
     "record.victim_id",
     "clearance.id",
     "clearance.authoriser_id",

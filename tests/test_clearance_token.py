@@ -35,9 +35,9 @@ def test_claims_repeat_the_structured_clearance(allowed_request: pb.CheckRequest
         "crime_reference": "43/12345/26",
         "victim_id": "V-7f3a9c",
         "categories": ["RECORD_CATEGORY_COUNSELLING"],
-        "iat": 1_768_208_400,
-        "nbf": 1_768_208_400,
-        "exp": 4_102_444_799,
+        "iat": 1_796_029_200,
+        "nbf": 1_796_029_200,
+        "exp": 1_803_718_800,
     }
 
 

@@ -179,6 +179,7 @@ def test_identifier_fields_are_the_ones_the_policy_compares_or_the_trail_keeps()
         "request_id",
         "requester.id",
         "record.id",
+        "record.holder_id",
         "record.victim_id",
         "clearance.id",
         "clearance.authoriser_id",

@@ -85,7 +85,7 @@ test_scenarios_have_the_required_fields if {
 }
 
 # codes_never_alone are reason codes that no scenario expects on their own.
-codes_never_alone := ((all_codes - {"credibility_rationale", "notify_victim"}) - alone) - codes_without_scenario if {
+codes_never_alone := ((all_codes - advice_and_obligation_codes) - alone) - codes_without_scenario if {
 	all_codes := {code | some code, _ in data.vir.authz.finding_text}
 	alone := {s.expect.reasons[0] | some s in scenarios; count(s.expect.reasons) == 1}
 }
@@ -96,9 +96,12 @@ test_every_reason_code_has_a_scenario_where_it_is_the_only_reason if {
 	print("reason codes without a scenario of their own:", codes_never_alone)
 }
 
+# The codes that are advice or obligations, never reasons.
+advice_and_obligation_codes := {"notify_victim", "credibility_rationale", "holder_treated_as_counselling"}
+
 test_every_obligation_and_advice_code_has_a_scenario if {
 	seen := {c | some s in scenarios; some key in ["obligations", "advice"]; some c in object.get(s.expect, key, [])}
-	seen == {"notify_victim", "credibility_rationale"}
+	seen == advice_and_obligation_codes
 }
 
 test_scenarios_include_allowed_and_refused_requests if {

@@ -2,18 +2,23 @@
 #
 # Counselling requests must be cleared by an officer of at least the
 # counselling minimum rank (chief inspector by default) who is not the
-# requester. Other categories need clearance only when
+# requester (Home Office announcement of 12 January 2026; Victim Information
+# Request Code of Practice). Other categories need clearance only when
 # data.vir.config.categories sets a minimum rank for them; otherwise any
 # clearance sent with them is not checked.
+# The authoriser's rank is read on the rank ladder of the requester's
+# organisation (ranks.rego): the Metropolitan Police and City of London
+# Police ladders only there, the territorial ladder for other police forces,
+# and a per-body ladder, empty by default, for the other bodies.
 package vir.authz
 
 category_settings := s if {
-	s := config.categories[text(record, "category")]
+	s := data.vir.config.categories[text(record, "category")]
 	is_object(s)
 } else := {}
 
 counselling_minimum_rank := r if {
-	r := config.categories.RECORD_CATEGORY_COUNSELLING.minimum_clearance_rank
+	r := data.vir.config.categories.RECORD_CATEGORY_COUNSELLING.minimum_clearance_rank
 	is_string(r)
 	trim_space(r) != ""
 } else := "chief_inspector"
@@ -43,7 +48,7 @@ reason_codes contains "clearance_missing" if {
 
 finding_text["clearance_missing"] := {
 	"message": "This request needs clearance by a senior officer, and none was given.",
-	"reference": "PCSCA 2022 s.44D(2); Victim Information Request Code of Practice",
+	"reference": "Home Office announcement of 12 January 2026 (clearance at chief inspector level); Victim Information Request Code of Practice",
 }
 
 reason_codes contains "clearance_incomplete" if {
@@ -65,10 +70,25 @@ finding_text["clearance_incomplete"] := {
 
 authoriser_rank := text(clearance, "authoriser_rank")
 
+# clearance_ladder_name is the ladder of the requester's organisation. When
+# the organisation is unknown the request is refused anyway
+# (requester_not_authorised), and the territorial ladder keeps the clearance
+# findings to the clearance itself.
+clearance_ladder_name := n if {
+	n := requester_organisation.ladder
+} else := "territorial"
+
+clearance_ladder := l if {
+	l := data.vir.config.rank_ladders[clearance_ladder_name]
+	is_object(l)
+} else := {}
+
+authoriser_level := rank_level_on(clearance_ladder, authoriser_rank)
+
 reason_codes contains "clearance_rank_too_low" if {
 	clearance_checked
 	authoriser_rank != ""
-	not rank_level(authoriser_rank)
+	not authoriser_level
 }
 
 reason_codes contains "clearance_rank_too_low" if {
@@ -81,21 +101,23 @@ reason_codes contains "clearance_rank_too_low" if {
 reason_codes contains "clearance_rank_too_low" if {
 	clearance_checked
 	some minimum in minimum_ranks
-	rank_level(authoriser_rank) < rank_level(minimum)
+	authoriser_level < rank_level(minimum)
 }
 
 finding_text["clearance_rank_too_low"] := {
-	"message": "The clearance was given by an officer below the minimum rank for this request, or the rank is not a known police rank.",
-	"reference": "Victim Information Request Code of Practice",
+	"message": "The clearance was given by an officer below the minimum rank for this request, or the rank is not a rank of the requester's organisation that may clear requests.",
+	"reference": "Home Office announcement of 12 January 2026 (clearance at chief inspector level); Victim Information Request Code of Practice",
 }
 
-finding_detail["clearance_rank_too_low"] := sprintf("Minimum rank for this request: %s.", [concat(" and ", sort(minimum_ranks))])
+finding_detail["clearance_rank_too_low"] := sprintf("Minimum rank for this request: %s, read on the %s rank ladder.", [concat(" and ", sort(minimum_ranks)), clearance_ladder_name])
 
+# The ids are compared ignoring case, spaces and punctuation, so "PC 4821"
+# and "pc-4821" are the same person.
 reason_codes contains "clearance_self_authorised" if {
 	clearance_checked
-	authoriser := lower(text(clearance, "authoriser_id"))
+	authoriser := normalised_key(text(clearance, "authoriser_id"))
 	authoriser != ""
-	authoriser == lower(text(requester, "id"))
+	authoriser == normalised_key(text(requester, "id"))
 }
 
 finding_text["clearance_self_authorised"] := {
@@ -122,6 +144,18 @@ finding_text["clearance_expired"] := {
 	"message": "The clearance has expired.",
 	"reference": "Victim Information Request Code of Practice",
 }
+
+reason_codes contains "clearance_too_long" if {
+	clearance_checked
+	timestamp_ns(clearance, "expires_at") - timestamp_ns(clearance, "granted_at") > config_number("maximum_clearance_days", 90) * nanoseconds_per_day
+}
+
+finding_text["clearance_too_long"] := {
+	"message": "The clearance runs for longer than this force allows between granted_at and expires_at. Ask the authoriser for a clearance with a shorter lifetime.",
+	"reference": "Victim Information Request Code of Practice; force setting maximum_clearance_days",
+}
+
+finding_detail["clearance_too_long"] := sprintf("Longest lifetime allowed: %v days.", [config_number("maximum_clearance_days", 90)])
 
 clearance_categories := {c | some c in object.get(clearance, "categories", []); is_string(c)} if {
 	is_array(object.get(clearance, "categories", []))

@@ -90,18 +90,127 @@ test_clearance_rank_too_low_when_minimum_rank_in_data_unknown if {
 
 test_clearance_rank_too_low_message_names_minimum_rank if {
 	d := decide(with_clearance({"authoriser_rank": "sergeant"}))
-	endswith(d.reasons[0].message, "Minimum rank for this request: chief_inspector.")
+	endswith(d.reasons[0].message, "Minimum rank for this request: chief_inspector, read on the territorial rank ladder.")
 }
 
 test_clearance_rank_accepted_at_and_above_chief_inspector if {
 	every rank in [
 		"chief_inspector", "detective_chief_inspector", "Detective Chief Inspector",
-		"superintendent", "detective_chief_superintendent", "chief_constable",
-		"commander", "deputy_assistant_commissioner", "assistant_commissioner",
-		"deputy_commissioner", "commissioner",
+		"DCI", "Det. Chief Inspector", "Ch Insp", "CI", "T/DCI",
+		"superintendent", "Supt", "Det Supt", "detective_chief_superintendent", "Ch Supt",
+		"ACC", "DCC", "chief_constable",
 	] {
 		reasons(with_clearance({"authoriser_rank": rank})) == set()
 	}
+}
+
+test_clearance_rank_too_low_just_below_chief_inspector if {
+	every rank in ["inspector", "DI", "Insp", "Det. Inspector", "DC", "DS", "PC", "A/DCI", "Acting Chief Inspector"] {
+		reasons(with_clearance({"authoriser_rank": rank})) == {"clearance_rank_too_low"}
+	}
+}
+
+# in_force is the counselling request made by someone in the given force.
+in_force(force) := patch(counselling_request, {"requester": {"force": force}})
+
+in_force_cleared_by(force, rank) := patch(in_force(force), {"clearance": {"authoriser_rank": rank}})
+
+test_clearance_met_ranks_only_in_the_met if {
+	every rank in ["commander", "Cdr", "deputy_assistant_commissioner", "DAC", "assistant_commissioner", "AC", "deputy_commissioner", "DepCom", "commissioner"] {
+		reasons(in_force_cleared_by("Metropolitan Police Service", rank)) == set()
+		reasons(in_force_cleared_by("West Yorkshire Police", rank)) == {"clearance_rank_too_low"}
+	}
+	reasons(in_force_cleared_by("metropolitan", "chief_constable")) == {"clearance_rank_too_low"}
+	reasons(in_force_cleared_by("Met", "DCI")) == set()
+	reasons(in_force_cleared_by("Met", "Inspector")) == {"clearance_rank_too_low"}
+}
+
+test_clearance_city_of_london_ladder_only_in_the_city if {
+	every rank in ["commander", "assistant_commissioner", "commissioner", "DCI"] {
+		reasons(in_force_cleared_by("City of London Police", rank)) == set()
+	}
+	reasons(in_force_cleared_by("City of London Police", "deputy_assistant_commissioner")) == {"clearance_rank_too_low"}
+	reasons(in_force_cleared_by("City of London Police", "ACC")) == {"clearance_rank_too_low"}
+}
+
+test_clearance_territorial_ladder_for_btp_and_mod_police if {
+	btp := patch(in_force_cleared_by("British Transport Police", "DCI"), {"requester": {"body": "btp"}})
+	reasons(btp) == set()
+	reasons(patch(btp, {"clearance": {"authoriser_rank": "commander"}})) == {"clearance_rank_too_low"}
+	mdp := patch(in_force_cleared_by("Ministry of Defence Police", "Supt"), {"requester": {"body": "mod_police"}})
+	reasons(mdp) == set()
+}
+
+# service is a counselling request by a body other than a police force.
+service(body, force, rank) := patch(counselling_request, {
+	"requester": {"body": body, "force": force},
+	"clearance": {"authoriser_rank": rank},
+})
+
+test_clearance_non_police_bodies_cannot_clear_until_configured if {
+	every case in [
+		["service_police", "Royal Navy Police", "Commander"],
+		["service_police", "Royal Military Police", "chief_inspector"],
+		["service_police", "RAF Police", "Wing Commander"],
+		["service_police_complaints", "Service Police Complaints Commissioner", "commissioner"],
+		["nca", "National Crime Agency", "Grade 2"],
+		["iopc", "Independent Office for Police Conduct", "DCI"],
+	] {
+		reasons(service(case[0], case[1], case[2])) == {"clearance_rank_too_low"}
+	}
+}
+
+test_clearance_non_police_grade_clears_once_configured if {
+	req := service("nca", "NCA", "Grade 2")
+	r := reasons(req) with data.vir.config.rank_ladders.national_crime_agency as {"grade_2": 40, "grade_3": 30}
+	r == set()
+	low := reasons(service("nca", "NCA", "Grade 3")) with data.vir.config.rank_ladders.national_crime_agency as {"grade_2": 40, "grade_3": 30}
+	low == {"clearance_rank_too_low"}
+}
+
+test_clearance_rank_read_on_the_contractors_engaging_organisation if {
+	met := patch(in_force_cleared_by("Metropolitan Police Service", "Cdr"), {"requester": {"body": "contractor"}})
+	reasons(met) == set()
+	wy := patch(in_force_cleared_by("West Yorkshire Police", "Cdr"), {"requester": {"body": "contractor"}})
+	reasons(wy) == {"clearance_rank_too_low"}
+}
+
+test_clearance_rank_too_low_when_organisation_ladder_missing if {
+	r := reasons(counselling_request) with data.vir.config.organisations.west_yorkshire.ladder as "no_such_ladder"
+	r == {"clearance_rank_too_low"}
+}
+
+test_clearance_too_long_just_over_the_maximum if {
+	reasons(with_clearance({"granted_at": "2026-05-20T09:00:00Z", "expires_at": "2026-08-18T09:00:00Z"})) == set()
+	reasons(with_clearance({"granted_at": "2026-05-20T09:00:00Z", "expires_at": "2026-08-18T09:00:00.000000001Z"})) == {"clearance_too_long"}
+	reasons(with_clearance({"expires_at": "2099-12-31T23:59:59Z"})) == {"clearance_too_long"}
+}
+
+test_clearance_too_long_follows_the_data if {
+	r := reasons(counselling_request) with data.vir.config.maximum_clearance_days as 30
+	r == {"clearance_too_long"}
+	d := decide(counselling_request) with data.vir.config.maximum_clearance_days as 30
+	endswith(d.reasons[0].message, "Longest lifetime allowed: 30 days.")
+	reasons(counselling_request) with data.vir.config.maximum_clearance_days as 87
+}
+
+test_clearance_too_long_defaults_to_ninety_days if {
+	r := reasons(with_clearance({"expires_at": "2026-08-18T09:00:01Z"})) with data.vir.config.maximum_clearance_days as "ninety"
+	r == {"clearance_too_long"}
+}
+
+test_clearance_self_authorised_ignores_punctuation_and_spaces if {
+	req := patch(counselling_request, {"requester": {"id": "PC-4821"}, "clearance": {"authoriser_id": "PC 4821"}})
+	reasons(req) == {"clearance_self_authorised"}
+	other := patch(req, {"clearance": {"authoriser_id": "PC 4822"}})
+	reasons(other) == set()
+}
+
+test_clearance_references_cite_the_announcement_not_the_presumption if {
+	d := decide(without(counselling_request, ["clearance"]))
+	d.reasons[0].code == "clearance_missing"
+	startswith(d.reasons[0].reference, "Home Office announcement of 12 January 2026")
+	not contains(d.reasons[0].reference, "s.44D")
 }
 
 test_clearance_self_authorised_when_authoriser_is_requester if {

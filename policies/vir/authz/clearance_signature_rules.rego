@@ -103,7 +103,7 @@ reason_codes contains "clearance_signature_invalid" if {
 
 finding_text["clearance_signature_invalid"] := {
 	"message": "The clearance could not be confirmed. It needs a clearance token, signed by one of the force's clearance-signing keys and still in date, that matches the clearance details sent with the request.",
-	"reference": "PCSCA 2022 s.44D(2); Victim Information Request Code of Practice (clearance at chief inspector level)",
+	"reference": "Home Office announcement of 12 January 2026 (clearance at chief inspector level); Victim Information Request Code of Practice",
 }
 
 finding_detail["clearance_signature_invalid"] := clearance_signature_detail

@@ -12,7 +12,22 @@ signed_decision(req) := signed_decision_at(req, now)
 
 signed_decision_at(req, t) := d if {
 	d := authz.decision with input as signed_input(req, t)
+		with data.vir.config.maximum_clearance_days as unbounded_clearance_days
 }
+
+# The test tokens below were signed, with keys since discarded, for a
+# clearance running from 2026-01-12 to 2099-12-31. signed_request is the
+# counselling request with that clearance, and these tests lift the limit on
+# a clearance's lifetime, which clearance_rules_test.rego tests.
+signed_request := patch(counselling_request, {
+	"clearance": {
+		"granted_at": "2026-01-12T09:00:00Z",
+		"expires_at": "2099-12-31T23:59:59Z",
+	},
+	"victim_notice": {"given_at": "2026-01-01T10:00:00Z"},
+})
+
+unbounded_clearance_days := 36500
 
 # signed_reasons is the set of reason codes for req when clearances must be signed.
 signed_reasons(req) := {f.code | some f in signed_decision(req).reasons}
@@ -26,6 +41,7 @@ signed_reasons_with_keys(req, keys) := {f.code | some f in d.reasons} if {
 		"request": req,
 		"context": {"time": now, "request_id": "test", "clearance_keys": keys},
 	}
+		with data.vir.config.maximum_clearance_days as unbounded_clearance_days
 }
 
 # signature_message is the message of the clearance_signature_invalid finding for req.
@@ -37,9 +53,9 @@ signature_message_at(req, t) := m if {
 	m := f.message
 }
 
-with_token(token) := patch(counselling_request, {"clearance": {"token": token}})
+with_token(token) := patch(signed_request, {"clearance": {"token": token}})
 
-with_signed_clearance(token, fields) := patch(counselling_request, {"clearance": object.union({"token": token}, fields)})
+with_signed_clearance(token, fields) := patch(signed_request, {"clearance": object.union({"token": token}, fields)})
 
 signature_invalid := {"clearance_signature_invalid"}
 
@@ -103,7 +119,7 @@ test_clearance_signature_categories_compared_as_sets if {
 }
 
 test_clearance_signature_iss_not_checked_for_category_with_minimum_rank if {
-	clearance := object.union(counselling_request.clearance, {
+	clearance := object.union(signed_request.clearance, {
 		"id": "CLR-2026-0092",
 		"authoriser_rank": "inspector",
 		"categories": ["RECORD_CATEGORY_MEDICAL"],
@@ -185,8 +201,10 @@ test_clearance_signature_invalid_when_not_yet_valid_at_decision_time if {
 test_clearance_signature_uses_clock_time_without_context_time if {
 	doc := {"request": with_token(token_es256), "context": {"clearance_keys": clearance_jwks}}
 	ok := authz.decision with input as doc with time.now_ns as time.parse_rfc3339_ns(now)
+		with data.vir.config.maximum_clearance_days as unbounded_clearance_days
 	ok.allow
 	late := authz.decision with input as doc with time.now_ns as time.parse_rfc3339_ns("2100-01-01T00:00:00Z")
+		with data.vir.config.maximum_clearance_days as unbounded_clearance_days
 	{f.code | some f in late.reasons} == {"clearance_expired", "clearance_signature_invalid"}
 }
 
@@ -280,7 +298,7 @@ test_clearance_signature_invalid_when_token_has_audience if {
 # Missing and malformed tokens.
 
 test_clearance_signature_invalid_when_token_missing if {
-	req := without(counselling_request, ["clearance/token"])
+	req := without(signed_request, ["clearance/token"])
 	signed_reasons(req) == signature_invalid
 	endswith(signature_message(req), "No clearance token was given.")
 	every token in ["", "  ", null, 42, ["x"]] {
@@ -310,8 +328,9 @@ test_clearance_signature_invalid_when_token_malformed if {
 
 test_clearance_signature_not_checked_without_keys if {
 	every ctx in [{"time": now, "clearance_keys": null}, {"time": now}] {
-		every req in [counselling_request, with_token(""), with_token("abc"), with_token(token_forged_es256)] {
+		every req in [signed_request, with_token(""), with_token("abc"), with_token(token_forged_es256)] {
 			d := authz.decision with input as {"request": req, "context": ctx}
+				with data.vir.config.maximum_clearance_days as unbounded_clearance_days
 			d.allow
 		}
 	}
@@ -319,7 +338,8 @@ test_clearance_signature_not_checked_without_keys if {
 
 test_clearance_signature_unsigned_mode_keeps_other_clearance_rules if {
 	req := with_signed_clearance("abc", {"authoriser_rank": "inspector"})
-	reasons(req) == {"clearance_rank_too_low"}
+	r := reasons(req) with data.vir.config.maximum_clearance_days as unbounded_clearance_days
+	r == {"clearance_rank_too_low"}
 	not authz.clearance_signing with input as input_for(req)
 }
 
@@ -337,14 +357,14 @@ test_clearance_signature_not_checked_for_category_without_minimum_rank if {
 }
 
 test_clearance_signature_checked_for_category_with_minimum_rank if {
-	clearance := object.union(counselling_request.clearance, {"categories": ["RECORD_CATEGORY_MEDICAL"]})
+	clearance := object.union(signed_request.clearance, {"categories": ["RECORD_CATEGORY_MEDICAL"]})
 	req := patch(medical_request, {"clearance": clearance})
 	r := signed_reasons(req) with data.vir.config.categories.RECORD_CATEGORY_MEDICAL.minimum_clearance_rank as "inspector"
 	r == signature_invalid
 }
 
 test_clearance_signature_invalid_not_added_when_clearance_missing if {
-	signed_reasons(without(counselling_request, ["clearance"])) == {"clearance_missing"}
+	signed_reasons(without(signed_request, ["clearance"])) == {"clearance_missing"}
 	signed_reasons(with_signed_clearance(token_forged_es256, {"id": ""})) == {"clearance_missing"}
 }
 
@@ -362,19 +382,20 @@ test_clearance_signature_finding_has_message_and_reference if {
 	some f in signed_decision(with_token("")).reasons
 	f.code == "clearance_signature_invalid"
 	startswith(f.message, "The clearance could not be confirmed.")
-	contains(f.reference, "PCSCA 2022 s.44D(2)")
+	startswith(f.reference, "Home Office announcement of 12 January 2026")
+	not contains(f.reference, "s.44D")
 }
 
 test_clearance_signature_decision_defined_for_junk_input if {
 	every value in ["text", 7, [], null, {"token": {}}] {
-		d := signed_decision(patch(counselling_request, {"clearance": value}))
+		d := signed_decision(patch(signed_request, {"clearance": value}))
 		d.allow == false
 	}
 }
 
 # Keys and tokens for these tests, made with throwaway keys whose private
 # halves were not kept. Unless said otherwise a token's claims are those of
-# counselling_request.clearance: jti CLR-2026-0091, authoriser_id CI-1187,
+# signed_request.clearance: jti CLR-2026-0091, authoriser_id CI-1187,
 # authoriser_rank chief_inspector, crime_reference CR-2025-004417, victim_id
 # V-7F3A, categories [RECORD_CATEGORY_COUNSELLING], iat and nbf 1768208400
 # (2026-01-12T09:00:00Z), exp 4102444799 (2099-12-31T23:59:59Z).
@@ -388,7 +409,7 @@ ec_only_jwks := `{"keys":[{"kty":"EC","crv":"P-256","x":"Gtd8rJA8XQSRJFw1x-HTSwZ
 # Two other keys with the same kids as the trusted ones.
 rogue_jwks := `{"keys":[{"kty":"EC","crv":"P-256","x":"qU1ijNIbX40AkqX8NkfV4YzEOD4he_-XEKL3St334Is","y":"aYRycLLeeMAerd-_WeiNkzbeUNiQ3gl_WSNWRs5Rfug","alg":"ES256","use":"sig","kid":"force-ec-2026"},{"kty":"RSA","n":"hnkLy8SLetpf_hlWmjCbGdMTfYP_8oE7clB5VdtVRU7iZrdxre08sz8Wjg4DiMa6wjvl47lnAhI7R-w5XNQ1u_b1ahPcPCFw-DFVpIYkcfzv2DQYhuA1Fm8kgtqn-ray-5aNhavfyFey7EevIba9dUhOXHlDaTJADVr_YjUtLBGlS6TvksvymJw6dfEGo4ZtYghcZ9HHE98nE09xGffUyUu-j6oKSWLyAYaqNbmitNvij5kKqPtM5GziWpMkDDYXFIJmtFbxtn9s8sLBP9oFQrgWo6wET3ZjfE0bQILS-FnPFqWmnKILZoXeNWoO8rByEaIIyZsDDZv_5EhmmI-PFQ","e":"AQAB","alg":"RS256","use":"sig","kid":"force-rsa-2026"}]}`
 
-# ES256 by the trusted P-256 key, kid force-ec-2026: the claims of counselling_request.clearance.
+# ES256 by the trusted P-256 key, kid force-ec-2026: the claims of signed_request.clearance.
 token_es256 := `eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImZvcmNlLWVjLTIwMjYifQ.eyJqdGkiOiJDTFItMjAyNi0wMDkxIiwiYXV0aG9yaXNlcl9pZCI6IkNJLTExODciLCJhdXRob3Jpc2VyX3JhbmsiOiJjaGllZl9pbnNwZWN0b3IiLCJjcmltZV9yZWZlcmVuY2UiOiJDUi0yMDI1LTAwNDQxNyIsInZpY3RpbV9pZCI6IlYtN0YzQSIsImNhdGVnb3JpZXMiOlsiUkVDT1JEX0NBVEVHT1JZX0NPVU5TRUxMSU5HIl0sImlhdCI6MTc2ODIwODQwMCwibmJmIjoxNzY4MjA4NDAwLCJleHAiOjQxMDI0NDQ3OTl9.d2GZFaDQfeD_ytvMK-snHfMHEbSsLZXfUFPc44OxycS1CR1h20QpRwbpNFKgjhr2pxpSYMPEnuujGsAOz9Umng`
 
 # RS256 by the trusted RSA key, kid force-rsa-2026: the same claims.

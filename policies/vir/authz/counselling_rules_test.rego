@@ -32,3 +32,62 @@ test_counselling_rules_apply_when_holder_provides_counselling if {
 test_counselling_rules_absent_for_medical_record if {
 	reasons(without(medical_request, ["justification/probative_value", "justification/presumption_rebuttal"])) == set()
 }
+
+# as_other is the counselling request filed as OTHER, not flagged, with the
+# given holder fields.
+as_other(fields) := patch(counselling_request, {"record": object.union(
+	{"category": "RECORD_CATEGORY_OTHER", "holder_provides_counselling": false},
+	fields,
+)})
+
+test_counselling_request_when_holder_name_contains_a_provider_term if {
+	every holder in [
+		"Oxford Rape Crisis Centre", "RAPE-CRISIS Tyneside", "Riverside Counselling Service",
+		"Talking Therapies North", "Harbour Psychotherapy Ltd", "Eastshire Mental Health Trust",
+		"Ridings Wellbeing Service",
+	] {
+		authz.counselling_request with input as input_for(as_other({"holder": holder}))
+	}
+}
+
+test_counselling_request_absent_when_holder_name_has_no_provider_term if {
+	every holder in ["Northgate Medical Practice", "Hillside Academy", "Westshire County Council", "Rapeseed Growers Co-operative"] {
+		not authz.counselling_request with input as input_for(patch(medical_request, {"record": {"holder": holder}}))
+	}
+}
+
+test_counselling_request_when_holder_in_the_provider_registry if {
+	authz.counselling_request with input as input_for(as_other({"holder": "Victim Support"}))
+	authz.counselling_request with input as input_for(as_other({"holder": "SAMARITANS"}))
+	registry := {"1234567": "Example Support Charity"}
+	by_id := as_other({"holder": "Example Support Charity", "holder_id": "1234 567"})
+	authz.counselling_request with input as input_for(by_id) with data.vir.config.counselling_providers as registry
+	not authz.counselling_request with input as input_for(by_id) with data.vir.config.counselling_providers as {}
+	not authz.counselling_request with input as input_for(as_other({"holder": "Mindful Gardening Club"}))
+}
+
+test_counselling_rules_apply_to_a_rape_crisis_centre_filed_as_other if {
+	req := without(as_other({"holder": "Oxford Rape Crisis Centre"}), ["clearance", "justification/presumption_rebuttal"])
+	reasons(req) == {"clearance_missing", "presumption_not_rebutted"}
+	advice(req) == {"holder_treated_as_counselling"}
+}
+
+test_holder_treated_as_counselling_advice_only_when_not_marked if {
+	clearance := object.union(counselling_request.clearance, {"categories": ["RECORD_CATEGORY_OTHER"]})
+	req := patch(as_other({"holder": "Oxford Rape Crisis Centre"}), {"clearance": clearance})
+	reasons(req) == set()
+	advice(req) == {"holder_treated_as_counselling"}
+	advice(counselling_request) == set()
+	advice(patch(req, {"record": {"holder_provides_counselling": true}})) == set()
+}
+
+test_probative_value_not_stated_when_a_placeholder if {
+	reasons(patch(counselling_request, {"justification": {"probative_value": "-"}})) == {"probative_value_not_stated"}
+	reasons(patch(counselling_request, {"justification": {"presumption_rebuttal": "See above"}})) == {"presumption_not_rebutted"}
+	reasons(patch(counselling_request, {"justification": {"probative_value": "abcde fghij klmno pqrst uvwxy"}})) == set()
+}
+
+test_counselling_provider_terms_ignored_when_not_a_list if {
+	req := as_other({"holder": "Oxford Rape Crisis Centre"})
+	not authz.counselling_request with input as input_for(req) with data.vir.config.counselling_provider_terms as "rape crisis"
+}

@@ -6,7 +6,7 @@
 package vir.authz
 
 credibility_settings := s if {
-	s := config.credibility_advice
+	s := data.vir.config.credibility_advice
 	is_object(s)
 } else := {}
 

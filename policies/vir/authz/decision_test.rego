@@ -59,7 +59,7 @@ test_decision_findings_have_code_message_and_reference if {
 }
 
 test_decision_gives_obligations_only_with_allow if {
-	deferred := patch(counselling_request, {"victim_notice": {"status": "NOTICE_STATUS_DEFERRED"}})
+	deferred := patch(counselling_request, {"victim_notice": {"status": "NOTICE_STATUS_DEFERRED", "deferral_reason": "The victim was abroad and could not be reached before the request."}})
 	obligations(deferred) == {"notify_victim"}
 	refused := patch(deferred, {"record": {"whole_file": true}})
 	decide(refused).allow == false

@@ -1,7 +1,8 @@
 # Shared requests and helpers for the tests in package vir.authz_test.
 package vir.authz_test
 
-# The fixed decision time of the tests.
+# The fixed decision time of the tests. The counselling clearance runs from
+# 2026-05-20 to 2026-08-15, inside the default 90-day lifetime.
 now := "2026-06-01T00:00:00Z"
 
 # A counselling request that satisfies every rule.
@@ -10,7 +11,7 @@ counselling_request := {
 	"requester": {
 		"id": "DC-4521",
 		"body": "police",
-		"force": "Example Constabulary",
+		"force": "West Yorkshire Police",
 		"rank": "detective_constable",
 	},
 	"record": {
@@ -30,11 +31,11 @@ counselling_request := {
 	},
 	"justification": {
 		"relevance": "The notes may record the date of first disclosure.",
-		"necessity": "No other record shows that date.",
+		"necessity": "No other record shows the date of first disclosure.",
 		"proportionality": "Limited to session dates and one disclosure over four months.",
 		"overcollection_risk": true,
 		"other_means": "The complainant and her GP were asked; neither holds the date.",
-		"probative_value": "The date fixes the disputed timeline.",
+		"probative_value": "The date fixes the disputed timeline of the offence.",
 		"presumption_rebuttal": "Access is essential to a fair trial; no other source exists.",
 		"handling": "Restricted case file; deleted at case closure unless used in evidence.",
 	},
@@ -42,8 +43,8 @@ counselling_request := {
 		"id": "CLR-2026-0091",
 		"authoriser_id": "CI-1187",
 		"authoriser_rank": "chief_inspector",
-		"granted_at": "2026-01-12T09:00:00Z",
-		"expires_at": "2099-12-31T23:59:59Z",
+		"granted_at": "2026-05-20T09:00:00Z",
+		"expires_at": "2026-08-15T09:00:00Z",
 		"crime_reference": "CR-2025-004417",
 		"victim_id": "V-7F3A",
 		"categories": ["RECORD_CATEGORY_COUNSELLING"],
@@ -58,7 +59,7 @@ counselling_request := {
 # A medical records request that satisfies every rule. No clearance is needed.
 medical_request := {
 	"request_id": "test-medical",
-	"requester": {"id": "DC-4521", "body": "police"},
+	"requester": {"id": "DC-4521", "body": "police", "force": "west_yorkshire"},
 	"record": {
 		"category": "RECORD_CATEGORY_MEDICAL",
 		"holder": "Northgate Medical Practice",
@@ -72,13 +73,14 @@ medical_request := {
 		"line_of_enquiry": "The injuries the complainant suffered",
 	},
 	"justification": {
-		"relevance": "The record describes the injuries.",
-		"necessity": "No photographs were taken at the time.",
-		"proportionality": "One consultation only.",
-		"handling": "Restricted case file.",
+		"relevance": "The record describes the injuries the complainant suffered.",
+		"necessity": "No photographs of the injuries were taken at the time.",
+		"proportionality": "One consultation only, on the day after the assault.",
+		"handling": "Restricted case file, deleted at case closure.",
 	},
 	"victim_notice": {
 		"status": "NOTICE_STATUS_GIVEN",
+		"given_at": "2026-01-12T10:00:00Z",
 		"recipient": "NOTICE_RECIPIENT_VICTIM",
 	},
 }

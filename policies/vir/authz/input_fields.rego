@@ -60,14 +60,47 @@ now_ns := ns if {
 # with spaces and hyphens as underscores.
 normalised_code(value) := regex.replace(lower(trim_space(value)), `[\s-]+`, "_")
 
-# config is the force-editable data in vir/config/data.yaml.
-config := c if {
-	c := data.vir.config
-	is_object(c)
-} else := {}
+# The force-editable data in vir/config/data.yaml is data.vir.config. Rules
+# read each setting by its own path and never the whole document, so a
+# decision costs the same however large the organisation and provider tables
+# grow.
 
 # config_list is a list from the config, or [] when it is not a list.
 config_list(key) := l if {
-	l := config[key]
+	l := data.vir.config[key]
 	is_array(l)
 } else := []
+
+# normalised_key puts a name or identifier in the form used as a key in the
+# config's lookup tables: lower case, letters and digits only
+# ("West Yorkshire Police" and "west_yorkshire_police" both read as
+# westyorkshirepolice).
+normalised_key(value) := regex.replace(lower(value), `[^a-z0-9]+`, "")
+
+# padded_words is a text for whole-word matching: lower case, each run of
+# anything but letters and digits as one space, with a space at each end.
+padded_words(value) := concat("", [" ", trim_space(regex.replace(lower(value), `[^a-z0-9]+`, " ")), " "])
+
+# config_number is a number from the config, or the default when it is not a
+# number.
+config_number(key, default_value) := n if {
+	n := data.vir.config[key]
+	is_number(n)
+} else := default_value
+
+# stated: the field holds a statement that says something: at least
+# minimum_statement_chars characters other than spaces, at least one letter
+# or digit, and not a placeholder such as "n/a" or "see above".
+stated(obj, key) if {
+	t := text(obj, key)
+	k := normalised_key(t)
+	k != ""
+	not k in placeholder_statements
+	count(regex.replace(t, `\s+`, "")) >= minimum_statement_chars
+}
+
+minimum_statement_chars := config_number("minimum_statement_chars", 25)
+
+placeholder_statements := {normalised_key(p) | some p in config_list("placeholder_statements"); is_string(p)}
+
+nanoseconds_per_day := 86400000000000

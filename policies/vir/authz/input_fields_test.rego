@@ -52,8 +52,27 @@ test_normalised_code_lowers_case_and_joins_words if {
 	authz.normalised_code(" Detective Chief-Inspector ") == "detective_chief_inspector"
 }
 
-test_config_is_empty_when_data_is_missing if {
-	authz.config == {} with data.vir.config as "not an object"
+test_config_settings_take_defaults_when_data_is_missing if {
+	authz.config_list("authorised_bodies") == [] with data.vir.config as "not an object"
+	authz.config_number("minimum_statement_chars", 25) == 25 with data.vir.config as "not an object"
+	d := data.vir.authz.decision with input as input_for(medical_request) with data.vir.config as "not an object"
+	d.allow == false
+}
+
+test_config_number_and_object_take_defaults_when_of_the_wrong_type if {
+	authz.config_number("minimum_statement_chars", 25) == 25 with data.vir.config.minimum_statement_chars as "many"
+}
+
+test_normalised_key_keeps_letters_and_digits_only if {
+	authz.normalised_key(" West-Yorkshire Police (WYP) ") == "westyorkshirepolicewyp"
+	authz.normalised_key("PC 4821") == authz.normalised_key("pc-4821")
+}
+
+test_stated_needs_substance if {
+	authz.stated({"s": "abcde fghij klmno pqrst uvwxy"}, "s")
+	not authz.stated({"s": "abcde fghij klmno pqrst uvwx"}, "s")
+	not authz.stated({"s": 42}, "s")
+	not authz.stated({}, "s")
 }
 
 test_config_list_is_empty_when_not_a_list if {

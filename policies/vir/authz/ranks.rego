@@ -1,32 +1,67 @@
 # Police ranks.
 #
-# Compares rank codes using data.vir.config.ranks. A prefix listed in
-# ranks.ignored_prefixes (such as detective_) does not change the rank.
+# Reads written ranks with data.vir.config.ranks and places them on the rank
+# ladders of data.vir.config.rank_ladders. A rank is lower-cased, each run of
+# characters other than letters and digits becomes an underscore, leading
+# prefix words are removed (detective, temporary, acting and their short
+# forms), and the rest is looked up in the alias table.
 package vir.authz
 
-rank_levels := l if {
-	l := config.ranks.levels
+territorial_ladder := l if {
+	l := data.vir.config.rank_ladders.territorial
 	is_object(l)
 } else := {}
 
-ignored_rank_prefixes := [p | some p in config_list_at(["ranks", "ignored_prefixes"]); is_string(p); p != ""]
+rank_settings := s if {
+	s := data.vir.config.ranks
+	is_object(s)
+} else := {}
 
-config_list_at(path) := l if {
-	l := object.get(config, path, [])
-	is_array(l)
-} else := []
+rank_prefixes := p if {
+	p := rank_settings.prefixes
+	is_object(p)
+} else := {}
 
-# rank_code is the rank without an ignored prefix: the first listed prefix
-# that matches is removed.
-rank_code(rank) := trim_prefix(c, matching[0]) if {
-	c := normalised_code(rank)
-	matching := [p | some p in ignored_rank_prefixes; startswith(c, p)]
-	count(matching) > 0
-} else := normalised_code(rank)
+rank_aliases := a if {
+	a := rank_settings.aliases
+	is_object(a)
+} else := {}
 
-# rank_level is the level of a rank code; undefined for an unknown rank.
-rank_level(rank) := level if {
+# rank_reading is a written rank as {"code": rank code, "prefixes": the kinds
+# of prefix removed}; undefined when nothing is left once prefixes are removed.
+rank_reading(rank) := {"code": object.get(rank_aliases, rest, rest), "prefixes": kinds} if {
+	words := split(trim(regex.replace(lower(rank), `[^a-z0-9]+`, "_"), "_"), "_")
+	start := min({i | some i, w in words; not rank_prefixes[w]})
+	rest := concat("_", array.slice(words, start, count(words)))
+	kinds := {rank_prefixes[w] | some w in array.slice(words, 0, start)}
+}
+
+# rank_code is the rank code a written rank reads as.
+rank_code(rank) := rank_reading(rank).code
+
+# rank_prefix_disqualifies: the rank is acting or temporary and the config
+# does not count such ranks. A missing setting does not count them.
+rank_prefix_disqualifies(kinds) if {
+	"acting" in kinds
+	not rank_settings.acting_rank_counts == true
+}
+
+rank_prefix_disqualifies(kinds) if {
+	"temporary" in kinds
+	not rank_settings.temporary_rank_counts == true
+}
+
+# rank_level_on is the level of a written rank on a ladder; undefined for a
+# rank that is not on the ladder or an acting or temporary rank that does
+# not count.
+rank_level_on(ladder, rank) := level if {
 	is_string(rank)
-	level := rank_levels[rank_code(rank)]
+	reading := rank_reading(rank)
+	not rank_prefix_disqualifies(reading.prefixes)
+	level := ladder[reading.code]
 	is_number(level)
 }
+
+# rank_level is the level of a rank on the territorial ladder, the scale the
+# minimum ranks in the config are given on.
+rank_level(rank) := rank_level_on(territorial_ladder, rank)

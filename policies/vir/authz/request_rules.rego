@@ -1,9 +1,18 @@
 # What is requested and for which investigation.
 #
-# The request must say what information is sought (PCSCA 2022 s.44C), be
-# limited in scope, and name the investigation and the reasonable line of
-# enquiry (s.44A(3)(b)).
+# The request must name the holder it is sent to (PCSCA 2022 s.44A(3)(a)),
+# say what information is sought (s.44C), be limited in scope, and name the
+# investigation and the reasonable line of enquiry (s.44A(3)(b)).
 package vir.authz
+
+reason_codes contains "holder_not_specified" if {
+	missing_text(record, "holder")
+}
+
+finding_text["holder_not_specified"] := {
+	"message": "The request does not name the person or organisation it is sent to, so there is no record of why they are believed to hold the information, nor of whether they provide counselling services.",
+	"reference": "PCSCA 2022 s.44A(3)(a), s.44A(5)",
+}
 
 reason_codes contains "information_not_specified" if {
 	missing_text(record, "information_sought")
@@ -50,7 +59,7 @@ finding_text["crime_reference_missing"] := {
 }
 
 reason_codes contains "line_of_enquiry_missing" if {
-	missing_text(investigation, "line_of_enquiry")
+	not stated(investigation, "line_of_enquiry")
 }
 
 finding_text["line_of_enquiry_missing"] := {

@@ -55,3 +55,20 @@ test_line_of_enquiry_missing_when_missing if {
 test_crime_reference_and_line_of_enquiry_missing_when_no_investigation if {
 	reasons(without(medical_request, ["investigation"])) == {"crime_reference_missing", "line_of_enquiry_missing"}
 }
+
+test_holder_not_specified_when_missing if {
+	reasons(without(medical_request, ["record/holder"])) == {"holder_not_specified"}
+	reasons(patch(medical_request, {"record": {"holder": "  "}})) == {"holder_not_specified"}
+	reasons(patch(medical_request, {"record": {"holder": "X"}})) == set()
+}
+
+test_holder_id_alone_does_not_name_the_holder if {
+	req := without(patch(medical_request, {"record": {"holder_id": "M85001"}}), ["record/holder"])
+	reasons(req) == {"holder_not_specified"}
+}
+
+test_line_of_enquiry_missing_when_not_substantive if {
+	reasons(patch(medical_request, {"investigation": {"line_of_enquiry": "n/a"}})) == {"line_of_enquiry_missing"}
+	reasons(patch(medical_request, {"investigation": {"line_of_enquiry": "abcde fghij klmno pqrst uvwx"}})) == {"line_of_enquiry_missing"}
+	reasons(patch(medical_request, {"investigation": {"line_of_enquiry": "abcde fghij klmno pqrst uvwxy"}})) == set()
+}

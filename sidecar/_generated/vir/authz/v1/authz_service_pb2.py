@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n vir/authz/v1/authz_service.proto\x12\x0cvir.authz.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x02\n\x0c\x43heckRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12*\n\trequester\x18\x02 \x01(\x0b\x32\x17.vir.authz.v1.Requester\x12$\n\x06record\x18\x03 \x01(\x0b\x32\x14.vir.authz.v1.Record\x12\x32\n\rinvestigation\x18\x04 \x01(\x0b\x32\x1b.vir.authz.v1.Investigation\x12\x32\n\rjustification\x18\x05 \x01(\x0b\x32\x1b.vir.authz.v1.Justification\x12*\n\tclearance\x18\x06 \x01(\x0b\x32\x17.vir.authz.v1.Clearance\x12\x31\n\rvictim_notice\x18\x07 \x01(\x0b\x32\x1a.vir.authz.v1.VictimNotice\"B\n\tRequester\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04\x62ody\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\t\x12\x0c\n\x04rank\x18\x04 \x01(\t\"\xcb\x02\n\x06Record\x12\n\n\x02id\x18\x01 \x01(\t\x12.\n\x08\x63\x61tegory\x18\x02 \x01(\x0e\x32\x1c.vir.authz.v1.RecordCategory\x12\x0e\n\x06holder\x18\x03 \x01(\t\x12#\n\x1bholder_provides_counselling\x18\x04 \x01(\x08\x12\x11\n\tvictim_id\x18\x05 \x01(\t\x12+\n#victim_under_18_or_lacking_capacity\x18\x06 \x01(\x08\x12\x1a\n\x12information_sought\x18\x07 \x01(\t\x12\x12\n\nwhole_file\x18\x08 \x01(\x08\x12\x30\n\x0cperiod_start\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"R\n\rInvestigation\x12\x17\n\x0f\x63rime_reference\x18\x01 \x01(\t\x12\x0f\n\x07offence\x18\x02 \x01(\t\x12\x17\n\x0fline_of_enquiry\x18\x03 \x01(\t\"\xc9\x01\n\rJustification\x12\x11\n\trelevance\x18\x01 \x01(\t\x12\x11\n\tnecessity\x18\x02 \x01(\t\x12\x17\n\x0fproportionality\x18\x03 \x01(\t\x12\x1b\n\x13overcollection_risk\x18\x04 \x01(\x08\x12\x13\n\x0bother_means\x18\x05 \x01(\t\x12\x17\n\x0fprobative_value\x18\x06 \x01(\t\x12\x1c\n\x14presumption_rebuttal\x18\x07 \x01(\t\x12\x10\n\x08handling\x18\x08 \x01(\t\"\x94\x02\n\tClearance\x12\n\n\x02id\x18\x01 \x01(\t\x12\x15\n\rauthoriser_id\x18\x02 \x01(\t\x12\x17\n\x0f\x61uthoriser_rank\x18\x03 \x01(\t\x12.\n\ngranted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x63rime_reference\x18\x06 \x01(\t\x12\x11\n\tvictim_id\x18\x07 \x01(\t\x12\x30\n\ncategories\x18\x08 \x03(\x0e\x32\x1c.vir.authz.v1.RecordCategory\x12\r\n\x05token\x18\t \x01(\t\"\xd4\x01\n\x0cVictimNotice\x12*\n\x06status\x18\x01 \x01(\x0e\x32\x1a.vir.authz.v1.NoticeStatus\x12,\n\x08given_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\trecipient\x18\x03 \x01(\x0e\x32\x1d.vir.authz.v1.NoticeRecipient\x12\x38\n\x0fwithheld_ground\x18\x04 \x01(\x0e\x32\x1f.vir.authz.v1.WithholdingGround\";\n\x07\x46inding\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x11\n\treference\x18\x03 \x01(\t\"\xf9\x01\n\rCheckResponse\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x01 \x01(\t\x12\r\n\x05\x61llow\x18\x02 \x01(\x08\x12&\n\x07reasons\x18\x03 \x03(\x0b\x32\x15.vir.authz.v1.Finding\x12%\n\x06\x61\x64vice\x18\x04 \x03(\x0b\x32\x15.vir.authz.v1.Finding\x12*\n\x0bobligations\x18\x05 \x03(\x0b\x32\x15.vir.authz.v1.Finding\x12\x17\n\x0fpolicy_revision\x18\x06 \x01(\t\x12\x30\n\x0c\x65valuated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xce\x01\n\x0eRecordCategory\x12\x1f\n\x1bRECORD_CATEGORY_UNSPECIFIED\x10\x00\x12\x1f\n\x1bRECORD_CATEGORY_COUNSELLING\x10\x01\x12\x1b\n\x17RECORD_CATEGORY_MEDICAL\x10\x02\x12\x1d\n\x19RECORD_CATEGORY_EDUCATION\x10\x03\x12#\n\x1fRECORD_CATEGORY_SOCIAL_SERVICES\x10\x04\x12\x19\n\x15RECORD_CATEGORY_OTHER\x10\x05*~\n\x0cNoticeStatus\x12\x1d\n\x19NOTICE_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13NOTICE_STATUS_GIVEN\x10\x01\x12\x1a\n\x16NOTICE_STATUS_DEFERRED\x10\x02\x12\x1a\n\x16NOTICE_STATUS_WITHHELD\x10\x03*\xcb\x01\n\x0fNoticeRecipient\x12 \n\x1cNOTICE_RECIPIENT_UNSPECIFIED\x10\x00\x12\x1b\n\x17NOTICE_RECIPIENT_VICTIM\x10\x01\x12\'\n#NOTICE_RECIPIENT_PARENT_OR_GUARDIAN\x10\x02\x12(\n$NOTICE_RECIPIENT_CARE_REPRESENTATIVE\x10\x03\x12&\n\"NOTICE_RECIPIENT_APPROPRIATE_ADULT\x10\x04*\xcc\x01\n\x11WithholdingGround\x12\"\n\x1eWITHHOLDING_GROUND_UNSPECIFIED\x10\x00\x12\x31\n-WITHHOLDING_GROUND_NOT_REASONABLY_PRACTICABLE\x10\x01\x12\x33\n/WITHHOLDING_GROUND_INTERFERE_WITH_INVESTIGATION\x10\x02\x12+\n\'WITHHOLDING_GROUND_RISK_OF_SERIOUS_HARM\x10\x03\x32X\n\x14\x41uthorizationService\x12@\n\x05\x43heck\x12\x1a.vir.authz.v1.CheckRequest\x1a\x1b.vir.authz.v1.CheckResponseB\x84\x01\n!io.github.virsidecar.vir.authz.v1P\x01ZNgithub.com/vir-sidecar/vir-sidecar/examples/go-client/gen/vir/authz/v1;authzv1\xaa\x02\x0cVir.Authz.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n vir/authz/v1/authz_service.proto\x12\x0cvir.authz.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x02\n\x0c\x43heckRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12*\n\trequester\x18\x02 \x01(\x0b\x32\x17.vir.authz.v1.Requester\x12$\n\x06record\x18\x03 \x01(\x0b\x32\x14.vir.authz.v1.Record\x12\x32\n\rinvestigation\x18\x04 \x01(\x0b\x32\x1b.vir.authz.v1.Investigation\x12\x32\n\rjustification\x18\x05 \x01(\x0b\x32\x1b.vir.authz.v1.Justification\x12*\n\tclearance\x18\x06 \x01(\x0b\x32\x17.vir.authz.v1.Clearance\x12\x31\n\rvictim_notice\x18\x07 \x01(\x0b\x32\x1a.vir.authz.v1.VictimNotice\"B\n\tRequester\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04\x62ody\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\t\x12\x0c\n\x04rank\x18\x04 \x01(\t\"\xde\x02\n\x06Record\x12\n\n\x02id\x18\x01 \x01(\t\x12.\n\x08\x63\x61tegory\x18\x02 \x01(\x0e\x32\x1c.vir.authz.v1.RecordCategory\x12\x0e\n\x06holder\x18\x03 \x01(\t\x12#\n\x1bholder_provides_counselling\x18\x04 \x01(\x08\x12\x11\n\tvictim_id\x18\x05 \x01(\t\x12+\n#victim_under_18_or_lacking_capacity\x18\x06 \x01(\x08\x12\x1a\n\x12information_sought\x18\x07 \x01(\t\x12\x12\n\nwhole_file\x18\x08 \x01(\x08\x12\x30\n\x0cperiod_start\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tholder_id\x18\x0b \x01(\t\"R\n\rInvestigation\x12\x17\n\x0f\x63rime_reference\x18\x01 \x01(\t\x12\x0f\n\x07offence\x18\x02 \x01(\t\x12\x17\n\x0fline_of_enquiry\x18\x03 \x01(\t\"\xc9\x01\n\rJustification\x12\x11\n\trelevance\x18\x01 \x01(\t\x12\x11\n\tnecessity\x18\x02 \x01(\t\x12\x17\n\x0fproportionality\x18\x03 \x01(\t\x12\x1b\n\x13overcollection_risk\x18\x04 \x01(\x08\x12\x13\n\x0bother_means\x18\x05 \x01(\t\x12\x17\n\x0fprobative_value\x18\x06 \x01(\t\x12\x1c\n\x14presumption_rebuttal\x18\x07 \x01(\t\x12\x10\n\x08handling\x18\x08 \x01(\t\"\x94\x02\n\tClearance\x12\n\n\x02id\x18\x01 \x01(\t\x12\x15\n\rauthoriser_id\x18\x02 \x01(\t\x12\x17\n\x0f\x61uthoriser_rank\x18\x03 \x01(\t\x12.\n\ngranted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x63rime_reference\x18\x06 \x01(\t\x12\x11\n\tvictim_id\x18\x07 \x01(\t\x12\x30\n\ncategories\x18\x08 \x03(\x0e\x32\x1c.vir.authz.v1.RecordCategory\x12\r\n\x05token\x18\t \x01(\t\"\xed\x01\n\x0cVictimNotice\x12*\n\x06status\x18\x01 \x01(\x0e\x32\x1a.vir.authz.v1.NoticeStatus\x12,\n\x08given_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\trecipient\x18\x03 \x01(\x0e\x32\x1d.vir.authz.v1.NoticeRecipient\x12\x38\n\x0fwithheld_ground\x18\x04 \x01(\x0e\x32\x1f.vir.authz.v1.WithholdingGround\x12\x17\n\x0f\x64\x65\x66\x65rral_reason\x18\x05 \x01(\t\";\n\x07\x46inding\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x11\n\treference\x18\x03 \x01(\t\"\xf9\x01\n\rCheckResponse\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x01 \x01(\t\x12\r\n\x05\x61llow\x18\x02 \x01(\x08\x12&\n\x07reasons\x18\x03 \x03(\x0b\x32\x15.vir.authz.v1.Finding\x12%\n\x06\x61\x64vice\x18\x04 \x03(\x0b\x32\x15.vir.authz.v1.Finding\x12*\n\x0bobligations\x18\x05 \x03(\x0b\x32\x15.vir.authz.v1.Finding\x12\x17\n\x0fpolicy_revision\x18\x06 \x01(\t\x12\x30\n\x0c\x65valuated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xce\x01\n\x0eRecordCategory\x12\x1f\n\x1bRECORD_CATEGORY_UNSPECIFIED\x10\x00\x12\x1f\n\x1bRECORD_CATEGORY_COUNSELLING\x10\x01\x12\x1b\n\x17RECORD_CATEGORY_MEDICAL\x10\x02\x12\x1d\n\x19RECORD_CATEGORY_EDUCATION\x10\x03\x12#\n\x1fRECORD_CATEGORY_SOCIAL_SERVICES\x10\x04\x12\x19\n\x15RECORD_CATEGORY_OTHER\x10\x05*~\n\x0cNoticeStatus\x12\x1d\n\x19NOTICE_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13NOTICE_STATUS_GIVEN\x10\x01\x12\x1a\n\x16NOTICE_STATUS_DEFERRED\x10\x02\x12\x1a\n\x16NOTICE_STATUS_WITHHELD\x10\x03*\xcb\x01\n\x0fNoticeRecipient\x12 \n\x1cNOTICE_RECIPIENT_UNSPECIFIED\x10\x00\x12\x1b\n\x17NOTICE_RECIPIENT_VICTIM\x10\x01\x12\'\n#NOTICE_RECIPIENT_PARENT_OR_GUARDIAN\x10\x02\x12(\n$NOTICE_RECIPIENT_CARE_REPRESENTATIVE\x10\x03\x12&\n\"NOTICE_RECIPIENT_APPROPRIATE_ADULT\x10\x04*\xcc\x01\n\x11WithholdingGround\x12\"\n\x1eWITHHOLDING_GROUND_UNSPECIFIED\x10\x00\x12\x31\n-WITHHOLDING_GROUND_NOT_REASONABLY_PRACTICABLE\x10\x01\x12\x33\n/WITHHOLDING_GROUND_INTERFERE_WITH_INVESTIGATION\x10\x02\x12+\n\'WITHHOLDING_GROUND_RISK_OF_SERIOUS_HARM\x10\x03\x32X\n\x14\x41uthorizationService\x12@\n\x05\x43heck\x12\x1a.vir.authz.v1.CheckRequest\x1a\x1b.vir.authz.v1.CheckResponseB\x84\x01\n!io.github.virsidecar.vir.authz.v1P\x01ZNgithub.com/vir-sidecar/vir-sidecar/examples/go-client/gen/vir/authz/v1;authzv1\xaa\x02\x0cVir.Authz.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,32 +33,32 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vir.authz.v1.authz_service_
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n!io.github.virsidecar.vir.authz.v1P\001ZNgithub.com/vir-sidecar/vir-sidecar/examples/go-client/gen/vir/authz/v1;authzv1\252\002\014Vir.Authz.V1'
-  _globals['_RECORDCATEGORY']._serialized_start=1899
-  _globals['_RECORDCATEGORY']._serialized_end=2105
-  _globals['_NOTICESTATUS']._serialized_start=2107
-  _globals['_NOTICESTATUS']._serialized_end=2233
-  _globals['_NOTICERECIPIENT']._serialized_start=2236
-  _globals['_NOTICERECIPIENT']._serialized_end=2439
-  _globals['_WITHHOLDINGGROUND']._serialized_start=2442
-  _globals['_WITHHOLDINGGROUND']._serialized_end=2646
+  _globals['_RECORDCATEGORY']._serialized_start=1943
+  _globals['_RECORDCATEGORY']._serialized_end=2149
+  _globals['_NOTICESTATUS']._serialized_start=2151
+  _globals['_NOTICESTATUS']._serialized_end=2277
+  _globals['_NOTICERECIPIENT']._serialized_start=2280
+  _globals['_NOTICERECIPIENT']._serialized_end=2483
+  _globals['_WITHHOLDINGGROUND']._serialized_start=2486
+  _globals['_WITHHOLDINGGROUND']._serialized_end=2690
   _globals['_CHECKREQUEST']._serialized_start=84
   _globals['_CHECKREQUEST']._serialized_end=399
   _globals['_REQUESTER']._serialized_start=401
   _globals['_REQUESTER']._serialized_end=467
   _globals['_RECORD']._serialized_start=470
-  _globals['_RECORD']._serialized_end=801
-  _globals['_INVESTIGATION']._serialized_start=803
-  _globals['_INVESTIGATION']._serialized_end=885
-  _globals['_JUSTIFICATION']._serialized_start=888
-  _globals['_JUSTIFICATION']._serialized_end=1089
-  _globals['_CLEARANCE']._serialized_start=1092
-  _globals['_CLEARANCE']._serialized_end=1368
-  _globals['_VICTIMNOTICE']._serialized_start=1371
-  _globals['_VICTIMNOTICE']._serialized_end=1583
-  _globals['_FINDING']._serialized_start=1585
-  _globals['_FINDING']._serialized_end=1644
-  _globals['_CHECKRESPONSE']._serialized_start=1647
-  _globals['_CHECKRESPONSE']._serialized_end=1896
-  _globals['_AUTHORIZATIONSERVICE']._serialized_start=2648
-  _globals['_AUTHORIZATIONSERVICE']._serialized_end=2736
+  _globals['_RECORD']._serialized_end=820
+  _globals['_INVESTIGATION']._serialized_start=822
+  _globals['_INVESTIGATION']._serialized_end=904
+  _globals['_JUSTIFICATION']._serialized_start=907
+  _globals['_JUSTIFICATION']._serialized_end=1108
+  _globals['_CLEARANCE']._serialized_start=1111
+  _globals['_CLEARANCE']._serialized_end=1387
+  _globals['_VICTIMNOTICE']._serialized_start=1390
+  _globals['_VICTIMNOTICE']._serialized_end=1627
+  _globals['_FINDING']._serialized_start=1629
+  _globals['_FINDING']._serialized_end=1688
+  _globals['_CHECKRESPONSE']._serialized_start=1691
+  _globals['_CHECKRESPONSE']._serialized_end=1940
+  _globals['_AUTHORIZATIONSERVICE']._serialized_start=2692
+  _globals['_AUTHORIZATIONSERVICE']._serialized_end=2780
 # @@protoc_insertion_point(module_scope)

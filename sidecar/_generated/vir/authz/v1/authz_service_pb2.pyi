@@ -91,7 +91,7 @@ class Requester(_message.Message):
     def __init__(self, id: _Optional[str] = ..., body: _Optional[str] = ..., force: _Optional[str] = ..., rank: _Optional[str] = ...) -> None: ...
 
 class Record(_message.Message):
-    __slots__ = ("id", "category", "holder", "holder_provides_counselling", "victim_id", "victim_under_18_or_lacking_capacity", "information_sought", "whole_file", "period_start", "period_end")
+    __slots__ = ("id", "category", "holder", "holder_provides_counselling", "victim_id", "victim_under_18_or_lacking_capacity", "information_sought", "whole_file", "period_start", "period_end", "holder_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     HOLDER_FIELD_NUMBER: _ClassVar[int]
@@ -102,6 +102,7 @@ class Record(_message.Message):
     WHOLE_FILE_FIELD_NUMBER: _ClassVar[int]
     PERIOD_START_FIELD_NUMBER: _ClassVar[int]
     PERIOD_END_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     category: RecordCategory
     holder: str
@@ -112,7 +113,8 @@ class Record(_message.Message):
     whole_file: bool
     period_start: _timestamp_pb2.Timestamp
     period_end: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., category: _Optional[_Union[RecordCategory, str]] = ..., holder: _Optional[str] = ..., holder_provides_counselling: _Optional[bool] = ..., victim_id: _Optional[str] = ..., victim_under_18_or_lacking_capacity: _Optional[bool] = ..., information_sought: _Optional[str] = ..., whole_file: _Optional[bool] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    holder_id: str
+    def __init__(self, id: _Optional[str] = ..., category: _Optional[_Union[RecordCategory, str]] = ..., holder: _Optional[str] = ..., holder_provides_counselling: _Optional[bool] = ..., victim_id: _Optional[str] = ..., victim_under_18_or_lacking_capacity: _Optional[bool] = ..., information_sought: _Optional[str] = ..., whole_file: _Optional[bool] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., holder_id: _Optional[str] = ...) -> None: ...
 
 class Investigation(_message.Message):
     __slots__ = ("crime_reference", "offence", "line_of_enquiry")
@@ -167,16 +169,18 @@ class Clearance(_message.Message):
     def __init__(self, id: _Optional[str] = ..., authoriser_id: _Optional[str] = ..., authoriser_rank: _Optional[str] = ..., granted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., crime_reference: _Optional[str] = ..., victim_id: _Optional[str] = ..., categories: _Optional[_Iterable[_Union[RecordCategory, str]]] = ..., token: _Optional[str] = ...) -> None: ...
 
 class VictimNotice(_message.Message):
-    __slots__ = ("status", "given_at", "recipient", "withheld_ground")
+    __slots__ = ("status", "given_at", "recipient", "withheld_ground", "deferral_reason")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     GIVEN_AT_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_FIELD_NUMBER: _ClassVar[int]
     WITHHELD_GROUND_FIELD_NUMBER: _ClassVar[int]
+    DEFERRAL_REASON_FIELD_NUMBER: _ClassVar[int]
     status: NoticeStatus
     given_at: _timestamp_pb2.Timestamp
     recipient: NoticeRecipient
     withheld_ground: WithholdingGround
-    def __init__(self, status: _Optional[_Union[NoticeStatus, str]] = ..., given_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., recipient: _Optional[_Union[NoticeRecipient, str]] = ..., withheld_ground: _Optional[_Union[WithholdingGround, str]] = ...) -> None: ...
+    deferral_reason: str
+    def __init__(self, status: _Optional[_Union[NoticeStatus, str]] = ..., given_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., recipient: _Optional[_Union[NoticeRecipient, str]] = ..., withheld_ground: _Optional[_Union[WithholdingGround, str]] = ..., deferral_reason: _Optional[str] = ...) -> None: ...
 
 class Finding(_message.Message):
     __slots__ = ("code", "message", "reference")

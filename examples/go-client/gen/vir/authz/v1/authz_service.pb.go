@@ -377,7 +377,9 @@ type Requester struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The authorised body code, such as "police", "btp" or "nca".
 	Body string `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
-	// The force or organisation the requester belongs to.
+	// The force or organisation the requester belongs to, by code or name
+	// ("west_yorkshire", "West Yorkshire Police"). For a contractor, the
+	// authorised organisation that engaged them (PCSCA 2022 s.44E).
 	Force string `protobuf:"bytes,3,opt,name=force,proto3" json:"force,omitempty"`
 	// The requester's rank code, such as "detective_constable".
 	Rank          string `protobuf:"bytes,4,opt,name=rank,proto3" json:"rank,omitempty"`
@@ -450,7 +452,8 @@ type Record struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The kind of record; required (not RECORD_CATEGORY_UNSPECIFIED).
 	Category RecordCategory `protobuf:"varint,2,opt,name=category,proto3,enum=vir.authz.v1.RecordCategory" json:"category,omitempty"`
-	// The organisation that holds the record.
+	// The organisation that holds the record (the recipient of the request);
+	// required (PCSCA 2022 s.44A(3)(a)).
 	Holder string `protobuf:"bytes,3,opt,name=holder,proto3" json:"holder,omitempty"`
 	// True when the holder provides counselling services; such a request is a
 	// counselling request whatever the category.
@@ -466,7 +469,11 @@ type Record struct {
 	// Start of the period the information covers.
 	PeriodStart *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=period_start,json=periodStart,proto3" json:"period_start,omitempty"`
 	// End of the period the information covers.
-	PeriodEnd     *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=period_end,json=periodEnd,proto3" json:"period_end,omitempty"`
+	PeriodEnd *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=period_end,json=periodEnd,proto3" json:"period_end,omitempty"`
+	// Optional registered identifier of the holder's organisation, such as a
+	// charity number or an NHS ODS code. A holder listed in the policy's
+	// counselling provider registry makes the request a counselling request.
+	HolderId      string `protobuf:"bytes,11,opt,name=holder_id,json=holderId,proto3" json:"holder_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -569,6 +576,13 @@ func (x *Record) GetPeriodEnd() *timestamppb.Timestamp {
 		return x.PeriodEnd
 	}
 	return nil
+}
+
+func (x *Record) GetHolderId() string {
+	if x != nil {
+		return x.HolderId
+	}
+	return ""
 }
 
 // Investigation identifies the investigation and the line of enquiry.
@@ -751,7 +765,9 @@ type Clearance struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The identifier of the officer who gave the clearance.
 	AuthoriserId string `protobuf:"bytes,2,opt,name=authoriser_id,json=authoriserId,proto3" json:"authoriser_id,omitempty"`
-	// The authoriser's rank code, such as "chief_inspector".
+	// The authoriser's rank, as a code ("chief_inspector") or in a common
+	// written form ("DCI", "Det. Chief Inspector"), read on the ladder of the
+	// requester's organisation.
 	AuthoriserRank string `protobuf:"bytes,3,opt,name=authoriser_rank,json=authoriserRank,proto3" json:"authoriser_rank,omitempty"`
 	// When the clearance was given.
 	GrantedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=granted_at,json=grantedAt,proto3" json:"granted_at,omitempty"`
@@ -873,6 +889,10 @@ type VictimNotice struct {
 	Recipient NoticeRecipient `protobuf:"varint,3,opt,name=recipient,proto3,enum=vir.authz.v1.NoticeRecipient" json:"recipient,omitempty"`
 	// The ground for withholding notice, when withheld.
 	WithheldGround WithholdingGround `protobuf:"varint,4,opt,name=withheld_ground,json=withheldGround,proto3,enum=vir.authz.v1.WithholdingGround" json:"withheld_ground,omitempty"`
+	// Why notice on or before the date of the request was not reasonably
+	// practicable; required when the status is NOTICE_STATUS_DEFERRED
+	// (PCSCA 2022 s.44B(3)). Free text.
+	DeferralReason string `protobuf:"bytes,5,opt,name=deferral_reason,json=deferralReason,proto3" json:"deferral_reason,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -933,6 +953,13 @@ func (x *VictimNotice) GetWithheldGround() WithholdingGround {
 		return x.WithheldGround
 	}
 	return WithholdingGround_WITHHOLDING_GROUND_UNSPECIFIED
+}
+
+func (x *VictimNotice) GetDeferralReason() string {
+	if x != nil {
+		return x.DeferralReason
+	}
+	return ""
 }
 
 // Finding is one reason, piece of advice or obligation in a decision.
@@ -1117,7 +1144,7 @@ const file_vir_authz_v1_authz_service_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04body\x18\x02 \x01(\tR\x04body\x12\x14\n" +
 	"\x05force\x18\x03 \x01(\tR\x05force\x12\x12\n" +
-	"\x04rank\x18\x04 \x01(\tR\x04rank\"\xdc\x03\n" +
+	"\x04rank\x18\x04 \x01(\tR\x04rank\"\xf9\x03\n" +
 	"\x06Record\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x128\n" +
 	"\bcategory\x18\x02 \x01(\x0e2\x1c.vir.authz.v1.RecordCategoryR\bcategory\x12\x16\n" +
@@ -1131,7 +1158,8 @@ const file_vir_authz_v1_authz_service_proto_rawDesc = "" +
 	"\fperiod_start\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vperiodStart\x129\n" +
 	"\n" +
 	"period_end\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\tperiodEnd\"z\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\tperiodEnd\x12\x1b\n" +
+	"\tholder_id\x18\v \x01(\tR\bholderId\"z\n" +
 	"\rInvestigation\x12'\n" +
 	"\x0fcrime_reference\x18\x01 \x01(\tR\x0ecrimeReference\x12\x18\n" +
 	"\aoffence\x18\x02 \x01(\tR\aoffence\x12&\n" +
@@ -1159,12 +1187,13 @@ const file_vir_authz_v1_authz_service_proto_rawDesc = "" +
 	"\n" +
 	"categories\x18\b \x03(\x0e2\x1c.vir.authz.v1.RecordCategoryR\n" +
 	"categories\x12\x14\n" +
-	"\x05token\x18\t \x01(\tR\x05token\"\x80\x02\n" +
+	"\x05token\x18\t \x01(\tR\x05token\"\xa9\x02\n" +
 	"\fVictimNotice\x122\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x1a.vir.authz.v1.NoticeStatusR\x06status\x125\n" +
 	"\bgiven_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\agivenAt\x12;\n" +
 	"\trecipient\x18\x03 \x01(\x0e2\x1d.vir.authz.v1.NoticeRecipientR\trecipient\x12H\n" +
-	"\x0fwithheld_ground\x18\x04 \x01(\x0e2\x1f.vir.authz.v1.WithholdingGroundR\x0ewithheldGround\"U\n" +
+	"\x0fwithheld_ground\x18\x04 \x01(\x0e2\x1f.vir.authz.v1.WithholdingGroundR\x0ewithheldGround\x12'\n" +
+	"\x0fdeferral_reason\x18\x05 \x01(\tR\x0edeferralReason\"U\n" +
 	"\aFinding\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1c\n" +
