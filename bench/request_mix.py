@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,14 @@ from sidecar.api import pb
 from sidecar.opa_input import build_input
 
 
-def scenario_requests(policies: Path) -> list[pb.CheckRequest]:
+def scenario_requests(policies: Path, shift: timedelta | None = None) -> list[pb.CheckRequest]:
     """The request of every scenario in policies/scenarios/*/data.yaml, in file order.
 
     Their timestamps move from the date the tables are written for to now, so that each
     request keeps the decision its table expects (clearances have a bounded lifetime).
     """
-    shift = elapsed_since(SCENARIO_TIME)
+    if shift is None:
+        shift = elapsed_since(SCENARIO_TIME)
     requests = []
     for table in sorted((policies / "scenarios").glob("*/data.yaml")):
         for scenario in yaml.safe_load(table.read_text(encoding="utf-8")):

@@ -2,7 +2,7 @@
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import yaml
 from google.protobuf import json_format
@@ -11,6 +11,7 @@ from bench.load import GeneratorRun, Load, Sample
 from bench.request_mix import ghz_data, scenario_requests, vegeta_targets
 from bench.run import loads, rss_growth, run_to_check
 from bench.system_under_test import ROOT
+from devtools.dated_requests import moved
 from sidecar.api import pb
 from sidecar.opa_input import build_input
 
@@ -45,8 +46,9 @@ def test_the_loads_are_the_issues() -> None:
 
 def test_the_mix_is_every_scenario_request_in_both_forms() -> None:
     tables = sorted((ROOT / "policies" / "scenarios").glob("*/data.yaml"))
-    expected = [s["request"] for t in tables for s in yaml.safe_load(t.read_text())]
-    requests = scenario_requests(ROOT / "policies")
+    shift = timedelta(days=200)
+    expected = [moved(s["request"], shift) for t in tables for s in yaml.safe_load(t.read_text())]
+    requests = scenario_requests(ROOT / "policies", shift)
     now = datetime(2026, 12, 2, tzinfo=UTC)
 
     grpc_bodies = [
