@@ -13,8 +13,10 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sidecar.scenario_lookup import TABLE_TIME
+
 # The decision time the scenario tables in policies/scenarios are written for.
-SCENARIO_TIME = datetime(2026, 6, 1, tzinfo=UTC)
+SCENARIO_TIME = TABLE_TIME
 
 # The date the requests in examples/ are written for.
 EXAMPLES_TIME = datetime(2026, 12, 1, tzinfo=UTC)

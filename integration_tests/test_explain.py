@@ -14,7 +14,7 @@ from integration_tests.processes import EXAMPLES, ROOT, opa_binary, policy_copy
 ALLOWED_SCENARIO = "counselling_request_allowed"
 DENIED_SCENARIO = "cps_whole_file_counselling_request_refused"
 # The clearance in examples/counselling-allowed.json expires at this time.
-CLEARANCE_EXPIRES = "2099-12-31T23:59:59Z"
+CLEARANCE_EXPIRES = "2027-02-27T09:00:00Z"
 
 
 def explain(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -64,10 +64,10 @@ def test_request_and_scenario_are_exclusive() -> None:
 @pytest.mark.parametrize(
     ("time", "exit_code", "shown"),
     [
-        ("2099-12-31T23:59:58Z", 0, "2099-12-31T23:59:58Z"),
-        (CLEARANCE_EXPIRES, 1, "2099-12-31T23:59:59Z"),
-        ("2099-12-31T23:59:58", 0, "2099-12-31T23:59:58Z"),  # no offset: read as UTC
-        ("2100-01-01T00:59:59+01:00", 1, "2099-12-31T23:59:59Z"),
+        ("2027-02-27T08:59:59Z", 0, "2027-02-27T08:59:59Z"),
+        (CLEARANCE_EXPIRES, 1, "2027-02-27T09:00:00Z"),
+        ("2027-02-27T08:59:59", 0, "2027-02-27T08:59:59Z"),  # no offset: read as UTC
+        ("2027-02-27T10:00:00+01:00", 1, "2027-02-27T09:00:00Z"),
     ],
 )
 def test_time_sets_the_decision_time(time: str, exit_code: int, shown: str) -> None:

@@ -24,7 +24,7 @@ from sidecar.opa.bundle import BundleError, build
 from sidecar.opa.command import OpaStartError, find_binary
 from sidecar.opa.entrypoint import DECISION_QUERY
 from sidecar.opa_input import build_input
-from sidecar.scenario_lookup import Scenario, ScenarioError, find_scenario
+from sidecar.scenario_lookup import TABLE_TIME, Scenario, ScenarioError, find_scenario
 from sidecar.validation import InvalidRequest, validate
 
 
@@ -46,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--time",
         default=None,
         help="evaluate as at this RFC 3339 time, such as 2026-06-01T09:00:00Z; "
-        "without an offset it is read as UTC (default: now)",
+        "without an offset it is read as UTC (default: now; for --scenario, the time its"
+        " table is written for)",
     )
     parser.add_argument("--caller", default=None, help="caller identity to evaluate as")
 
@@ -63,7 +64,12 @@ def decision_time(value: str | None) -> datetime:
 def run(args: argparse.Namespace) -> int:
     scenario: Scenario | None = None
     try:
-        now = decision_time(args.time)
+        # A scenario is judged at the time its table is written for, unless told otherwise.
+        now = (
+            TABLE_TIME
+            if args.scenario is not None and args.time is None
+            else decision_time(args.time)
+        )
         binary = find_binary(args.opa_binary, os.environ)
         if args.scenario is not None:
             scenario = find_scenario(args.scenario, args.policy_dir, binary)

@@ -10,8 +10,13 @@ import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+# The decision time the scenario tables are written for: their expectations hold at it
+# (clearances have a bounded lifetime, so they would not hold at any later date).
+TABLE_TIME = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 class ScenarioError(ValueError):
