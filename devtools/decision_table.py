@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from devtools.citations import citations, linked_citation
 from devtools.scenario_eval import (
     EvalError,
     ScenarioResult,
@@ -122,10 +123,10 @@ def provisions(decision: Mapping[str, Any]) -> str:
     refs: list[str] = []
     for key in ("reasons", "obligations", "advice"):
         for finding in decision.get(key, []):
-            for ref in str(finding.get("reference", "")).split("; "):
-                if ref and ref not in refs:
+            for ref in citations(str(finding.get("reference", ""))):
+                if ref not in refs:
                     refs.append(ref)
-    return "<br>".join(cell(r) for r in refs)
+    return "<br>".join(cell(linked_citation(r)) for r in refs)
 
 
 def decision_text(decision: Mapping[str, Any]) -> str:

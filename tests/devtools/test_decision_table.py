@@ -64,7 +64,8 @@ def test_a_refusal_row_gives_each_reason_with_its_message_and_each_provision_onc
     line = row(refused, bases)
     assert "**Refuse**" in line
     assert "`a_code`: First \\| message.<br>`b_code`: Second." in line
-    assert line.endswith("| PCSCA 2022 s.44E<br>Code |")
+    section = "https://www.legislation.gov.uk/ukpga/2022/32/section/44E"
+    assert line.endswith(f"| PCSCA 2022 [s.44E]({section})<br>Code |")
     assert '`requester.body` = "cps" (base: "police")' in line
 
 
