@@ -8,7 +8,9 @@ clearance must move, and each only by gaining clearance_rank_too_low.
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -106,3 +108,19 @@ def test_the_raised_setting_is_reported_as_failing_scenarios(raised: Path) -> No
     failed = [r for r in evaluate_scenarios(opa, raised) if not r.passed]
     assert failed
     assert all("clearance_rank_too_low" in r.differences["reasons"]["got"] for r in failed)
+
+
+def test_the_rego_unit_tests_keep_their_own_settings(raised: Path) -> None:
+    """Only the scenario comparison fails: the unit tests use their fixture config."""
+    opa = find_opa(cwd=REPO)
+    completed = subprocess.run(
+        [opa, "test", "--bundle", str(raised), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    results = json.loads(completed.stdout)
+    failed = sorted(t["name"] for t in results if t.get("fail") or t.get("error"))
+    assert failed == ["test_scenarios_match_expected_decisions"]
+    assert len(results) > 200
