@@ -49,7 +49,8 @@ scenario's request with a base request: the first scenario of the
 [Allowed requests](#allowed-requests) table that asks for the same record
 category ({bases}). A base request satisfies every rule, so the differences
 are what the scenario is about. "left out" means the request does not give
-the field at all; long texts are shortened with "…". *Reasons* are the
+that field, or that part of the request, at all; long texts are shortened
+with "…". *Reasons* are the
 policy's own refusal messages, with their codes; *Provisions* are the
 references the findings cite (see [the policy](policy.md) for the text of each
 provision). Obligations are conditions of an allowed request; advice does not
@@ -57,41 +58,33 @@ change the decision.
 """
 
 
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Leaf values by dotted path; lists are leaves."""
-    if isinstance(value, Mapping):
-        leaves: dict[str, Any] = {}
-        for key, item in value.items():
-            leaves.update(flatten(item, f"{prefix}{key}."))
-        return leaves
-    return {prefix.rstrip("."): value}
-
-
 def shown(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
         return "[" + ", ".join(shown(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {shown(v)}" for k, v in value.items()) + "}"
     text = str(value)
     if len(text) > MAX_VALUE_CHARS:
         text = text[: MAX_VALUE_CHARS - 1].rstrip() + "…"
     return f'"{text}"' if isinstance(value, str) else text
 
 
-def differences(base: Mapping[str, Any], request: Mapping[str, Any]) -> list[str]:
-    """What request changes in base, one plain phrase per field, in field order."""
-    before = flatten(base)
-    after = flatten(request)
+def differences(base: Mapping[str, Any], request: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """What request changes in base, one plain phrase per field; a part left out is one phrase."""
     changes: list[str] = []
-    for path in [*after, *(p for p in before if p not in after)]:
+    for key, value in request.items():
+        path = f"{prefix}{key}"
         if path == "request_id":
             continue
-        if path not in after:
-            changes.append(f"`{path}` left out")
-        elif path not in before:
-            changes.append(f"`{path}` = {shown(after[path])}")
-        elif before[path] != after[path]:
-            changes.append(f"`{path}` = {shown(after[path])} (base: {shown(before[path])})")
+        if key not in base:
+            changes.append(f"`{path}` = {shown(value)}")
+        elif isinstance(value, Mapping) and isinstance(base[key], Mapping):
+            changes.extend(differences(base[key], value, f"{path}."))
+        elif base[key] != value:
+            changes.append(f"`{path}` = {shown(value)} (base: {shown(base[key])})")
+    changes.extend(f"`{prefix}{key}` left out" for key in base if key not in request)
     return changes
 
 

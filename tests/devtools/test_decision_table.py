@@ -39,6 +39,11 @@ def test_differences_name_changed_added_and_left_out_fields_but_not_the_request_
     ]
 
 
+def test_a_part_left_out_is_one_phrase() -> None:
+    request = {"request_id": "scn-other", "record": BASE_REQUEST["record"]}
+    assert differences(BASE_REQUEST, request) == ["`requester` left out"]
+
+
 def test_long_texts_are_shortened() -> None:
     request = BASE_REQUEST | {"requester": {"id": "x" * 200, "body": "police"}}
     (change,) = differences(BASE_REQUEST, request)
