@@ -141,6 +141,16 @@ lint: venv tools ## ruff, mypy, buf lint, opa fmt/check and stub freshness
 policy-test: tools ## opa test with coverage of every rule
 	$(OPA) test --bundle policies --explain=fails --timeout 120s
 	$(BIN)/python -m devtools.coverage_gate policies
+	$(BIN)/python -m devtools.scenario_runner --policy-dir policies --quiet
+	$(BIN)/python -m devtools.decision_table --check
+
+.PHONY: scenarios
+scenarios: venv tools ## Each policy scenario on its own line, passed or failed, with what was expected and what came
+	$(BIN)/python -m devtools.scenario_runner --policy-dir policies
+
+.PHONY: decision-table
+decision-table: venv tools ## Regenerate docs/decision-table.md from the scenario tables and the policy (commit it)
+	$(BIN)/python -m devtools.decision_table --policy-dir policies --out docs/decision-table.md
 
 .PHONY: unit-test
 unit-test: venv ## Python unit tests

@@ -102,8 +102,10 @@ def test_deny_reasons_carry_the_policys_message(key_file: Path, good_trail: Path
     assert isinstance(reason_text, dict)
     assert reason_text["clearance_missing"] == {
         "message": "This request needs clearance by a senior officer, and none was given.",
-        "reference": "Home Office announcement of 12 January 2026"
-        " (clearance at chief inspector level); Victim Information Request Code of Practice",
+        "reference": (
+            "Home Office announcement of 12 January 2026 (clearance at chief inspector level),"
+            " not the statute; force setting minimum_clearance_rank (other record categories)"
+        ),
     }
     messages = summary["policy_messages"]
     assert isinstance(messages, dict)

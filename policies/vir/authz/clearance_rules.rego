@@ -48,7 +48,7 @@ reason_codes contains "clearance_missing" if {
 
 finding_text["clearance_missing"] := {
 	"message": "This request needs clearance by a senior officer, and none was given.",
-	"reference": "Home Office announcement of 12 January 2026 (clearance at chief inspector level); Victim Information Request Code of Practice",
+	"reference": "Home Office announcement of 12 January 2026 (clearance at chief inspector level), not the statute; force setting minimum_clearance_rank (other record categories)",
 }
 
 reason_codes contains "clearance_incomplete" if {
@@ -65,7 +65,7 @@ reason_codes contains "clearance_incomplete" if {
 
 finding_text["clearance_incomplete"] := {
 	"message": "The clearance must give the authoriser's identifier and rank, when it was granted and when it expires.",
-	"reference": "Victim Information Request Code of Practice",
+	"reference": "Home Office announcement of 12 January 2026 (clearance at chief inspector level), not the statute",
 }
 
 authoriser_rank := text(clearance, "authoriser_rank")
@@ -106,7 +106,7 @@ reason_codes contains "clearance_rank_too_low" if {
 
 finding_text["clearance_rank_too_low"] := {
 	"message": "The clearance was given by an officer below the minimum rank for this request, or the rank is not a rank of the requester's organisation that may clear requests.",
-	"reference": "Home Office announcement of 12 January 2026 (clearance at chief inspector level); Victim Information Request Code of Practice",
+	"reference": "Home Office announcement of 12 January 2026 (clearance at chief inspector level), not the statute; force setting minimum_clearance_rank (other record categories)",
 }
 
 finding_detail["clearance_rank_too_low"] := sprintf("Minimum rank for this request: %s, read on the %s rank ladder.", [concat(" and ", sort(minimum_ranks)), clearance_ladder_name])
@@ -122,7 +122,7 @@ reason_codes contains "clearance_self_authorised" if {
 
 finding_text["clearance_self_authorised"] := {
 	"message": "The requester cleared their own request. Clearance must come from another officer.",
-	"reference": "Victim Information Request Code of Practice",
+	"reference": "Home Office announcement of 12 January 2026 (clearance at chief inspector level), not the statute",
 }
 
 reason_codes contains "clearance_not_yet_valid" if {
@@ -132,7 +132,7 @@ reason_codes contains "clearance_not_yet_valid" if {
 
 finding_text["clearance_not_yet_valid"] := {
 	"message": "The clearance is dated after the time of this request.",
-	"reference": "Victim Information Request Code of Practice",
+	"reference": "Home Office announcement of 12 January 2026 (clearance at chief inspector level), not the statute",
 }
 
 reason_codes contains "clearance_expired" if {
@@ -142,7 +142,7 @@ reason_codes contains "clearance_expired" if {
 
 finding_text["clearance_expired"] := {
 	"message": "The clearance has expired.",
-	"reference": "Victim Information Request Code of Practice",
+	"reference": "Home Office announcement of 12 January 2026 (clearance at chief inspector level), not the statute",
 }
 
 reason_codes contains "clearance_too_long" if {
@@ -152,7 +152,7 @@ reason_codes contains "clearance_too_long" if {
 
 finding_text["clearance_too_long"] := {
 	"message": "The clearance runs for longer than this force allows between granted_at and expires_at. Ask the authoriser for a clearance with a shorter lifetime.",
-	"reference": "Victim Information Request Code of Practice; force setting maximum_clearance_days",
+	"reference": "Home Office announcement of 12 January 2026 (clearance at chief inspector level), not the statute; force setting maximum_clearance_days",
 }
 
 finding_detail["clearance_too_long"] := sprintf("Longest lifetime allowed: %v days.", [config_number("maximum_clearance_days", 90)])
@@ -183,5 +183,5 @@ same_text(a, b) if {
 
 finding_text["clearance_scope_mismatch"] := {
 	"message": "The clearance does not cover this request: its crime reference, victim or record categories differ from the request's.",
-	"reference": "Victim Information Request Code of Practice",
+	"reference": "Home Office announcement of 12 January 2026 (clearance at chief inspector level), not the statute",
 }

@@ -22,7 +22,7 @@ test_clearance_not_checked_for_medical_record if {
 }
 
 test_clearance_required_for_medical_record_when_data_sets_rank if {
-	r := reasons(medical_request) with data.vir.config.categories.RECORD_CATEGORY_MEDICAL.minimum_clearance_rank as "inspector"
+	r := reasons(medical_request) with config_overrides as {"categories": {"RECORD_CATEGORY_MEDICAL": {"minimum_clearance_rank": "inspector"}}}
 	r == {"clearance_missing"}
 }
 
@@ -32,7 +32,7 @@ test_clearance_rank_too_low_for_medical_record_below_data_rank if {
 		"categories": ["RECORD_CATEGORY_MEDICAL"],
 	})
 	req := patch(medical_request, {"clearance": clearance})
-	r := reasons(req) with data.vir.config.categories.RECORD_CATEGORY_MEDICAL.minimum_clearance_rank as "superintendent"
+	r := reasons(req) with config_overrides as {"categories": {"RECORD_CATEGORY_MEDICAL": {"minimum_clearance_rank": "superintendent"}}}
 	r == {"clearance_rank_too_low"}
 }
 
@@ -44,20 +44,20 @@ test_clearance_uses_higher_rank_when_counselling_holder_and_category_rank if {
 		"clearance": clearance,
 	})
 	reasons(req) == set()
-	r := reasons(req) with data.vir.config.categories.RECORD_CATEGORY_MEDICAL.minimum_clearance_rank as "superintendent"
+	r := reasons(req) with config_overrides as {"categories": {"RECORD_CATEGORY_MEDICAL": {"minimum_clearance_rank": "superintendent"}}}
 	r == {"clearance_rank_too_low"}
 }
 
 test_clearance_counselling_minimum_defaults_to_chief_inspector if {
 	req := with_clearance({"authoriser_rank": "inspector"})
-	r := reasons(req) with data.vir.config.categories.RECORD_CATEGORY_COUNSELLING.minimum_clearance_rank as null
+	r := reasons(req) with config_overrides as {"categories": {"RECORD_CATEGORY_COUNSELLING": {"minimum_clearance_rank": null}}}
 	r == {"clearance_rank_too_low"}
 	authz.counselling_minimum_rank == "chief_inspector" with data.vir.config.categories as {}
 }
 
 test_clearance_counselling_minimum_from_data if {
 	req := with_clearance({"authoriser_rank": "chief_inspector"})
-	r := reasons(req) with data.vir.config.categories.RECORD_CATEGORY_COUNSELLING.minimum_clearance_rank as "superintendent"
+	r := reasons(req) with config_overrides as {"categories": {"RECORD_CATEGORY_COUNSELLING": {"minimum_clearance_rank": "superintendent"}}}
 	r == {"clearance_rank_too_low"}
 }
 
@@ -84,7 +84,7 @@ test_clearance_rank_too_low_when_rank_unknown if {
 }
 
 test_clearance_rank_too_low_when_minimum_rank_in_data_unknown if {
-	r := reasons(counselling_request) with data.vir.config.categories.RECORD_CATEGORY_COUNSELLING.minimum_clearance_rank as "cheif_inspector"
+	r := reasons(counselling_request) with config_overrides as {"categories": {"RECORD_CATEGORY_COUNSELLING": {"minimum_clearance_rank": "cheif_inspector"}}}
 	r == {"clearance_rank_too_low"}
 }
 
@@ -187,15 +187,15 @@ test_clearance_too_long_just_over_the_maximum if {
 }
 
 test_clearance_too_long_follows_the_data if {
-	r := reasons(counselling_request) with data.vir.config.maximum_clearance_days as 30
+	r := reasons(counselling_request) with config_overrides as {"maximum_clearance_days": 30}
 	r == {"clearance_too_long"}
-	d := decide(counselling_request) with data.vir.config.maximum_clearance_days as 30
+	d := decide(counselling_request) with config_overrides as {"maximum_clearance_days": 30}
 	endswith(d.reasons[0].message, "Longest lifetime allowed: 30 days.")
-	reasons(counselling_request) with data.vir.config.maximum_clearance_days as 87
+	reasons(counselling_request) with config_overrides as {"maximum_clearance_days": 87}
 }
 
 test_clearance_too_long_defaults_to_ninety_days if {
-	r := reasons(with_clearance({"expires_at": "2026-08-18T09:00:01Z"})) with data.vir.config.maximum_clearance_days as "ninety"
+	r := reasons(with_clearance({"expires_at": "2026-08-18T09:00:01Z"})) with config_overrides as {"maximum_clearance_days": "ninety"}
 	r == {"clearance_too_long"}
 }
 

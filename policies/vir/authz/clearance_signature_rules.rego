@@ -103,7 +103,7 @@ reason_codes contains "clearance_signature_invalid" if {
 
 finding_text["clearance_signature_invalid"] := {
 	"message": "The clearance could not be confirmed. It needs a clearance token, signed by one of the force's clearance-signing keys and still in date, that matches the clearance details sent with the request.",
-	"reference": "Home Office announcement of 12 January 2026 (clearance at chief inspector level); Victim Information Request Code of Practice",
+	"reference": "Home Office announcement of 12 January 2026 (clearance at chief inspector level), not the statute; force setting clearance-signing keys",
 }
 
 finding_detail["clearance_signature_invalid"] := clearance_signature_detail

@@ -12,7 +12,7 @@ signed_decision(req) := signed_decision_at(req, now)
 
 signed_decision_at(req, t) := d if {
 	d := authz.decision with input as signed_input(req, t)
-		with data.vir.config.maximum_clearance_days as unbounded_clearance_days
+		with data.vir.config as signed_config
 }
 
 # The test tokens below were signed, with keys since discarded, for a
@@ -29,6 +29,9 @@ signed_request := patch(counselling_request, {
 
 unbounded_clearance_days := 36500
 
+# signed_config is the tests' fixture config without a limit on a clearance's lifetime.
+signed_config := object.union(fixture_config, {"maximum_clearance_days": unbounded_clearance_days})
+
 # signed_reasons is the set of reason codes for req when clearances must be signed.
 signed_reasons(req) := {f.code | some f in signed_decision(req).reasons}
 
@@ -41,7 +44,7 @@ signed_reasons_with_keys(req, keys) := {f.code | some f in d.reasons} if {
 		"request": req,
 		"context": {"time": now, "request_id": "test", "clearance_keys": keys},
 	}
-		with data.vir.config.maximum_clearance_days as unbounded_clearance_days
+		with data.vir.config as signed_config
 }
 
 # signature_message is the message of the clearance_signature_invalid finding for req.
@@ -126,7 +129,7 @@ test_clearance_signature_iss_not_checked_for_category_with_minimum_rank if {
 		"token": token_es256_medical,
 	})
 	req := patch(medical_request, {"clearance": clearance})
-	r := signed_reasons(req) with data.vir.config.categories.RECORD_CATEGORY_MEDICAL.minimum_clearance_rank as "inspector"
+	r := signed_reasons(req) with config_overrides as {"categories": {"RECORD_CATEGORY_MEDICAL": {"minimum_clearance_rank": "inspector"}}}
 	r == set()
 }
 
@@ -201,10 +204,10 @@ test_clearance_signature_invalid_when_not_yet_valid_at_decision_time if {
 test_clearance_signature_uses_clock_time_without_context_time if {
 	doc := {"request": with_token(token_es256), "context": {"clearance_keys": clearance_jwks}}
 	ok := authz.decision with input as doc with time.now_ns as time.parse_rfc3339_ns(now)
-		with data.vir.config.maximum_clearance_days as unbounded_clearance_days
+		with data.vir.config as signed_config
 	ok.allow
 	late := authz.decision with input as doc with time.now_ns as time.parse_rfc3339_ns("2100-01-01T00:00:00Z")
-		with data.vir.config.maximum_clearance_days as unbounded_clearance_days
+		with data.vir.config as signed_config
 	{f.code | some f in late.reasons} == {"clearance_expired", "clearance_signature_invalid"}
 }
 
@@ -330,7 +333,7 @@ test_clearance_signature_not_checked_without_keys if {
 	every ctx in [{"time": now, "clearance_keys": null}, {"time": now}] {
 		every req in [signed_request, with_token(""), with_token("abc"), with_token(token_forged_es256)] {
 			d := authz.decision with input as {"request": req, "context": ctx}
-				with data.vir.config.maximum_clearance_days as unbounded_clearance_days
+				with data.vir.config as signed_config
 			d.allow
 		}
 	}
@@ -338,7 +341,7 @@ test_clearance_signature_not_checked_without_keys if {
 
 test_clearance_signature_unsigned_mode_keeps_other_clearance_rules if {
 	req := with_signed_clearance("abc", {"authoriser_rank": "inspector"})
-	r := reasons(req) with data.vir.config.maximum_clearance_days as unbounded_clearance_days
+	r := reasons(req) with config_overrides as {"maximum_clearance_days": unbounded_clearance_days}
 	r == {"clearance_rank_too_low"}
 	not authz.clearance_signing with input as input_for(req)
 }
@@ -359,7 +362,7 @@ test_clearance_signature_not_checked_for_category_without_minimum_rank if {
 test_clearance_signature_checked_for_category_with_minimum_rank if {
 	clearance := object.union(signed_request.clearance, {"categories": ["RECORD_CATEGORY_MEDICAL"]})
 	req := patch(medical_request, {"clearance": clearance})
-	r := signed_reasons(req) with data.vir.config.categories.RECORD_CATEGORY_MEDICAL.minimum_clearance_rank as "inspector"
+	r := signed_reasons(req) with config_overrides as {"categories": {"RECORD_CATEGORY_MEDICAL": {"minimum_clearance_rank": "inspector"}}}
 	r == signature_invalid
 }
 

@@ -69,5 +69,5 @@ reason_codes contains "presumption_not_rebutted" if {
 
 finding_text["presumption_not_rebutted"] := {
 	"message": "A counselling request starts from the presumption that it is not necessary and proportionate. The request does not record how that presumption was rebutted.",
-	"reference": "PCSCA 2022 s.44D(2); Victim Information Request Code of Practice",
+	"reference": "PCSCA 2022 s.44D(2)(a)-(b); Victim Information Request Code of Practice (steps for rebutting the presumption)",
 }

@@ -90,8 +90,33 @@ input_for(req) := {
 	"context": {"time": now, "caller": null, "request_id": "test"},
 }
 
+# fixture_config is the shipped config with the thresholds these tests are
+# written for pinned here, so that a force raising one in data.yaml changes
+# the scenario outcomes that depend on it, not the unit tests. A test that
+# needs another value replaces config_overrides, which is merged last. The
+# shipped values themselves are tested in config_test.rego.
+fixture_config := object.union(object.union(data.vir.config, pinned_settings), config_overrides)
+
+pinned_settings := {
+	"allowed_callers": [],
+	"categories": {
+		"RECORD_CATEGORY_COUNSELLING": {"minimum_clearance_rank": "chief_inspector"},
+		"RECORD_CATEGORY_MEDICAL": {"minimum_clearance_rank": null},
+		"RECORD_CATEGORY_EDUCATION": {"minimum_clearance_rank": null},
+		"RECORD_CATEGORY_SOCIAL_SERVICES": {"minimum_clearance_rank": null},
+		"RECORD_CATEGORY_OTHER": {"minimum_clearance_rank": null},
+	},
+	"ranks": {"temporary_rank_counts": true, "acting_rank_counts": false},
+	"maximum_clearance_days": 90,
+	"minimum_statement_chars": 25,
+	"broad_period_days": 365,
+	"notice_clock_skew_seconds": 300,
+}
+
+config_overrides := {}
+
 decide(req) := d if {
-	d := data.vir.authz.decision with input as input_for(req)
+	d := data.vir.authz.decision with input as input_for(req) with data.vir.config as fixture_config
 }
 
 # reasons is the set of reason codes of the decision on req.

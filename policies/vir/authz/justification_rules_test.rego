@@ -53,15 +53,15 @@ test_statements_count_from_the_minimum_length if {
 }
 
 test_statements_minimum_length_follows_the_data if {
-	r := reasons(patch(medical_request, {"justification": {"relevance": "Injuries."}})) with data.vir.config.minimum_statement_chars as 5
+	r := reasons(patch(medical_request, {"justification": {"relevance": "Injuries."}})) with config_overrides as {"minimum_statement_chars": 5}
 	r == set()
-	r2 := reasons(medical_request) with data.vir.config.minimum_statement_chars as 1000
+	r2 := reasons(medical_request) with config_overrides as {"minimum_statement_chars": 1000}
 	r2 == {"relevance_not_stated", "necessity_not_stated", "proportionality_not_stated", "handling_not_stated", "line_of_enquiry_missing"}
 }
 
 test_statements_that_are_placeholders_count_as_missing if {
 	every placeholder in ["n/a", "N/A", "na", "None", "nil", "-", ".", "TBC", "tbd", "See above.", "as above", "---", "n / a"] {
-		r := reasons(patch(medical_request, {"justification": {"relevance": placeholder}})) with data.vir.config.minimum_statement_chars as 1
+		r := reasons(patch(medical_request, {"justification": {"relevance": placeholder}})) with config_overrides as {"minimum_statement_chars": 1}
 		r == {"relevance_not_stated"}
 	}
 	padded := reasons(patch(medical_request, {"justification": {"necessity": "- - - - - - - - - - - - - - - - - - - - - - - - - - - -"}}))
@@ -95,6 +95,6 @@ test_broad_settings_follow_the_data if {
 	req := patch(medical_request, {"record": {"information_sought": "Record of injuries examined on 15 March 2025"}})
 	r := reasons(req) with data.vir.config.broad_request_terms as ["injuries"]
 	r == {"other_means_not_considered"}
-	r2 := reasons(req) with data.vir.config.broad_period_days as 10
+	r2 := reasons(req) with config_overrides as {"broad_period_days": 10}
 	r2 == {"other_means_not_considered"}
 }

@@ -40,7 +40,7 @@ reason_codes contains "victim_notice_missing" if {
 
 finding_text["victim_notice_missing"] := {
 	"message": "The request does not show that the victim was or will be given notice, or that notice is withheld on a statutory ground.",
-	"reference": "PCSCA 2022 s.44B",
+	"reference": "PCSCA 2022 s.44B(1), (5)",
 }
 
 # A given notice must say when it was given, and not later than the decision
@@ -70,7 +70,7 @@ reason_codes contains "notice_deferral_not_justified" if {
 
 finding_text["notice_deferral_not_justified"] := {
 	"message": "Notice may be given after the request only where notice on or before it was not reasonably practicable. The request does not say why that was so.",
-	"reference": "PCSCA 2022 s.44B(3)",
+	"reference": "PCSCA 2022 s.44B(3)(b)",
 }
 
 # victim_represented: the victim is under 18 or an adult lacking capacity,
@@ -115,7 +115,7 @@ obligation_codes contains "notify_victim" if {
 
 finding_text["notify_victim"] := {
 	"message": "Give written notice of this request as soon as reasonably practicable, saying what is sought, why, and how it will be dealt with.",
-	"reference": "PCSCA 2022 s.44B(1), (3)-(4)",
+	"reference": "PCSCA 2022 s.44B(1)-(4)",
 }
 
 finding_detail["notify_victim"] := notice_recipient_text

@@ -70,7 +70,7 @@ test_notice_date_invalid_when_given_after_the_decision_time_and_skew if {
 	reasons(given_at("2026-06-01T00:05:00Z")) == set()
 	reasons(given_at("2026-06-01T00:05:00.000000001Z")) == {"notice_date_invalid"}
 	reasons(given_at("2027-01-01T00:00:00Z")) == {"notice_date_invalid"}
-	r := reasons(given_at("2026-06-01T00:00:01Z")) with data.vir.config.notice_clock_skew_seconds as 0
+	r := reasons(given_at("2026-06-01T00:00:01Z")) with config_overrides as {"notice_clock_skew_seconds": 0}
 	r == {"notice_date_invalid"}
 }
 

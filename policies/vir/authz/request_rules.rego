@@ -11,7 +11,7 @@ reason_codes contains "holder_not_specified" if {
 
 finding_text["holder_not_specified"] := {
 	"message": "The request does not name the person or organisation it is sent to, so there is no record of why they are believed to hold the information, nor of whether they provide counselling services.",
-	"reference": "PCSCA 2022 s.44A(3)(a), s.44A(5)",
+	"reference": "PCSCA 2022 s.44A(3)(a), (5)",
 }
 
 reason_codes contains "information_not_specified" if {
