@@ -83,7 +83,11 @@ clearance_ladder := l if {
 	is_object(l)
 } else := {}
 
-authoriser_level := rank_level_on(clearance_ladder, authoriser_rank)
+# authoriser_reading is the authoriser's rank as read once per decision
+# (ranks.rego); undefined when there is no rank to read.
+authoriser_reading := rank_reading(authoriser_rank) if authoriser_rank != ""
+
+authoriser_level := rank_reading_level_on(clearance_ladder, authoriser_reading)
 
 reason_codes contains "clearance_rank_too_low" if {
 	clearance_checked
@@ -91,17 +95,24 @@ reason_codes contains "clearance_rank_too_low" if {
 	not authoriser_level
 }
 
-reason_codes contains "clearance_rank_too_low" if {
-	clearance_checked
-	authoriser_rank != ""
+# minimum_levels maps each minimum rank that is on the territorial ladder to
+# its level, read once per decision.
+minimum_levels := {minimum: level |
 	some minimum in minimum_ranks
-	not rank_level(minimum)
+	level := rank_level(minimum)
 }
 
 reason_codes contains "clearance_rank_too_low" if {
 	clearance_checked
+	authoriser_rank != ""
 	some minimum in minimum_ranks
-	authoriser_level < rank_level(minimum)
+	not minimum_levels[minimum]
+}
+
+reason_codes contains "clearance_rank_too_low" if {
+	clearance_checked
+	some level in minimum_levels
+	authoriser_level < level
 }
 
 finding_text["clearance_rank_too_low"] := {
