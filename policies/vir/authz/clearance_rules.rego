@@ -83,11 +83,7 @@ clearance_ladder := l if {
 	is_object(l)
 } else := {}
 
-# authoriser_reading is the authoriser's rank as read once per decision
-# (ranks.rego); undefined when there is no rank to read.
-authoriser_reading := rank_reading(authoriser_rank) if authoriser_rank != ""
-
-authoriser_level := rank_reading_level_on(clearance_ladder, authoriser_reading)
+authoriser_level := rank_level_on(clearance_ladder, authoriser_rank)
 
 reason_codes contains "clearance_rank_too_low" if {
 	clearance_checked

@@ -25,8 +25,9 @@ requester_org_fact := c if {
 
 # authoriser_rank_fact is the rank code the authoriser's rank reads as, after
 # prefixes and aliases (ranks.rego).
-authoriser_rank_fact := authoriser_reading.code if {
-	authoriser_reading
+authoriser_rank_fact := c if {
+	authoriser_rank != ""
+	c := rank_code(authoriser_rank)
 } else := null
 
 notice_status_facts := {
