@@ -204,6 +204,10 @@ bench: venv tools bench-tools ## Latency, throughput and CPU cost against direct
 bench-quick: venv tools bench-tools ## The benchmark as a smoke test of under a minute; goals not judged
 	$(BIN)/python -m bench.run --quick
 
+.PHONY: bench-policy
+bench-policy: venv tools ## opa bench on the example requests: µs and allocations per policy evaluation
+	$(BIN)/python -m bench.policy_bench
+
 .PHONY: bench-report
 bench-report: venv tools ## A year of audit (~1M records, 4 trails) verified and reported: goal < 60 s
 	$(BIN)/python -m bench.audit_report_bench

@@ -18,6 +18,7 @@ import yaml
 from google.protobuf import json_format
 
 from bench.system_under_test import BENCH_AUDIT_KEY, ROOT, start_sidecar
+from devtools.dated_requests import SCENARIO_TIME, elapsed_since, moved
 from sidecar.api import pb, pb_grpc
 from sidecar.opa.command import find_binary
 
@@ -25,10 +26,13 @@ ROUNDS = 5
 
 
 def scenario_requests() -> list[pb.CheckRequest]:
+    """Every scenario request, its timestamps moved to now so clearances are current."""
+    shift = elapsed_since(SCENARIO_TIME)
     requests = []
     for table in sorted((ROOT / "policies" / "scenarios").glob("*/data.yaml")):
         for scenario in yaml.safe_load(table.read_text(encoding="utf-8")):
-            requests.append(json_format.ParseDict(scenario["request"], pb.CheckRequest()))
+            request = moved(scenario["request"], shift)
+            requests.append(json_format.ParseDict(request, pb.CheckRequest()))
     return requests
 
 

@@ -53,6 +53,13 @@ def test_every_outcome_writes_exactly_one_record(sidecar: Sidecar) -> None:
     assert records[0]["authoriser_id"] == "CI-1107"
     assert str(records[0]["request_digest"]).startswith("sha256:")
     assert str(records[0]["victim"]).startswith("hmac-sha256:")
+    assert records[0]["counselling"] is True
+    assert records[0]["requester_org"] == "thames_valley"
+    assert records[0]["authoriser_rank"] == "chief_inspector"
+    assert records[0]["notice_status"] == "given"
+    assert records[0]["withholding_ground"] is None
+    assert records[1]["counselling"] is True
+    assert records[1]["authoriser_rank"] is None
     sidecar.stop()
     result = verify_trail(sidecar.audit_dir)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -91,17 +91,24 @@ reason_codes contains "clearance_rank_too_low" if {
 	not authoriser_level
 }
 
-reason_codes contains "clearance_rank_too_low" if {
-	clearance_checked
-	authoriser_rank != ""
+# minimum_levels maps each minimum rank that is on the territorial ladder to
+# its level, read once per decision.
+minimum_levels := {minimum: level |
 	some minimum in minimum_ranks
-	not rank_level(minimum)
+	level := rank_level(minimum)
 }
 
 reason_codes contains "clearance_rank_too_low" if {
 	clearance_checked
+	authoriser_rank != ""
 	some minimum in minimum_ranks
-	authoriser_level < rank_level(minimum)
+	not minimum_levels[minimum]
+}
+
+reason_codes contains "clearance_rank_too_low" if {
+	clearance_checked
+	some level in minimum_levels
+	authoriser_level < level
 }
 
 finding_text["clearance_rank_too_low"] := {

@@ -65,11 +65,11 @@ signature_invalid := {"clearance_signature_invalid"}
 # Good tokens.
 
 test_clearance_signature_valid_es256_token_allows if {
-	signed_decision(with_token(token_es256)) == {"allow": true, "reasons": [], "advice": [], "obligations": []}
+	signed_decision(with_token(token_es256)) == {"allow": true, "reasons": [], "advice": [], "obligations": [], "facts": counselling_facts}
 }
 
 test_clearance_signature_valid_rs256_token_allows if {
-	signed_decision(with_token(token_rs256)) == {"allow": true, "reasons": [], "advice": [], "obligations": []}
+	signed_decision(with_token(token_rs256)) == {"allow": true, "reasons": [], "advice": [], "obligations": [], "facts": counselling_facts}
 }
 
 test_clearance_signature_valid_without_kid_for_each_key_type if {

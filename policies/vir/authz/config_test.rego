@@ -172,8 +172,13 @@ test_config_thresholds_are_positive_numbers if {
 		is_number(config[key])
 		config[key] > 0
 	}
-	every p in config.placeholder_statements {
-		is_string(p)
+}
+
+test_config_placeholder_statements_are_keyed_as_matched if {
+	count(config.placeholder_statements) > 0
+	every key, written in config.placeholder_statements {
+		regex.match(`^[a-z0-9]+$`, key)
+		authz.normalised_key(written) == key
 	}
 }
 

@@ -43,7 +43,20 @@ credibility_texts := [
 # space at each end. One regex pass per decision keeps this rule cheap.
 credibility_words := concat("", [" ", trim_space(regex.replace(lower(concat(" ", credibility_texts)), `[^a-z0-9]+`, " ")), " "])
 
+# credibility_pattern matches any of the phrases as whole words in
+# credibility_words. Most grounds contain none, and one regex says so without
+# building the phrase map or looping over it. Phrases are plain words
+# (config_test.rego), so they need no escaping.
+credibility_pattern := concat("", [
+	" (?:", concat("|", [p |
+		some p in object.get(credibility_settings, "phrases", [])
+		is_string(p)
+	]),
+	") ",
+])
+
 credibility_phrases_found contains phrase if {
+	regex.match(credibility_pattern, credibility_words)
 	some phrase, padded in credibility_phrases
 	contains(credibility_words, padded)
 }

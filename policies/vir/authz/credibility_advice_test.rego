@@ -40,3 +40,10 @@ test_credibility_rationale_absent_when_data_missing if {
 	a == set()
 	authz.credibility_phrases == {} with data.vir.config.credibility_advice.phrases as "credibility"
 }
+
+test_credibility_rationale_matches_phrases_across_punctuation_and_at_the_ends if {
+	advice(with_relevance("False--allegations")) == {"credibility_rationale"}
+	advice(with_relevance("credibility")) == {"credibility_rationale"}
+	advice(with_relevance("Not.\tcredible!")) == {"credibility_rationale"}
+	advice(with_relevance("falseallegations; incredible")) == set()
+}

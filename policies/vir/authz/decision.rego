@@ -10,13 +10,15 @@ package vir.authz
 # description: |
 #   Always defined. allow is true only when there are no reasons. Each list is
 #   sorted by code and holds each code at most once. Obligations come only
-#   with an allow.
+#   with an allow. facts holds what the policy established about the
+#   request for the audit record (facts.rego).
 # entrypoint: true
 decision := {
 	"allow": allow,
 	"reasons": findings(reason_codes),
 	"advice": findings(advice_codes),
 	"obligations": obligations,
+	"facts": facts,
 }
 
 allow := count(reason_codes) == 0
