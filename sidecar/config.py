@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sidecar.errors import StartupError
-from sidecar.opa.endpoint import BadOpaUrl, parse_opa_url
+from sidecar.opa.endpoint import BadOpaUrl, is_loopback_host, parse_opa_url
 
 
 class ConfigError(StartupError, ValueError):
@@ -286,13 +285,7 @@ def resolve(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> C
 
 def is_loopback(address: str) -> bool:
     """True when HOST:PORT names a loopback host, so only this machine can connect."""
-    host = address.rpartition(":")[0].strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(address.rpartition(":")[0].strip("[]"))
 
 
 def _check(config: Config) -> None:

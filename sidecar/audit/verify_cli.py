@@ -53,16 +53,25 @@ def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run_verify(args: argparse.Namespace) -> int:
-    """Verify the trail described by parsed `args`; print the result; return the exit status."""
+def key_for_paths(args: argparse.Namespace) -> bytes | None:
+    """The audit key for `args.paths`; None, with the reason on stderr, when there is no key
+    or a path does not exist."""
     try:
         key = load_audit_key(args.key_file, os.environ)
     except AuditKeyError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return None
     missing = [str(path) for path in args.paths if not path.exists()]
     if missing:
         print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return None
+    return key
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Verify the trail described by parsed `args`; print the result; return the exit status."""
+    key = key_for_paths(args)
+    if key is None:
         return EXIT_USAGE
     if args.anchor_mac is not None and not _MAC_PATTERN.fullmatch(args.anchor_mac):
         print("error: --anchor-mac must be 64 lowercase hex digits", file=sys.stderr)

@@ -38,7 +38,8 @@ def unix_endpoint(path: str) -> OpaEndpoint:
     return OpaEndpoint("unix", socket_path=path)
 
 
-def _is_loopback_host(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """True for localhost or a loopback IP address."""
     if host == "localhost":
         return True
     try:
@@ -67,7 +68,7 @@ def parse_opa_url(url: str) -> OpaEndpoint:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as error:
         raise BadOpaUrl(f"bad port in {url!r}") from error
-    if parts.scheme == "http" and not _is_loopback_host(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise BadOpaUrl(
             f"plain http to {parts.hostname} is refused: anyone on the network path could"
             " answer for OPA; use https:// (with --opa-token-file) or a unix:// socket"

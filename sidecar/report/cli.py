@@ -13,8 +13,8 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sidecar.audit.errors import AuditKeyError
-from sidecar.audit.keys import KEY_ENV_VAR, load_audit_key
+from sidecar.audit.keys import KEY_ENV_VAR
+from sidecar.audit.verify_cli import key_for_paths
 from sidecar.report.json_csv import to_csv, to_json
 from sidecar.report.messages import load_messages
 from sidecar.report.periods import PERIODS
@@ -82,14 +82,8 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     """Verify, count and write the report described by parsed `args`; return the exit status."""
-    try:
-        key = load_audit_key(args.key_file, os.environ)
-    except AuditKeyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    missing = [str(path) for path in args.paths if not path.exists()]
-    if missing:
-        print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+    key = key_for_paths(args)
+    if key is None:
         return EXIT_USAGE
     if args.date_from and args.date_to and args.date_from > args.date_to:
         print("error: --from is after --to", file=sys.stderr)
