@@ -16,8 +16,9 @@ def test_chart_rules_pass_promtool_check_rules(tmp_path: Path) -> None:
     promtool = os.environ.get("VIR_PROMTOOL_BINARY", str(ROOT / ".tools/bin/promtool"))
     rendered = subprocess.run(
         [helm, "template", "vir", str(ROOT / "helm/vir-sidecar"), "--namespace", "authz",
+         "--values", str(ROOT / "helm/vir-sidecar/ci/pdp-values.yaml"),
+         "--kube-version", "1.33.0",
          "--set", "prometheusRule.enabled=true",
-         "--api-versions", "monitoring.coreos.com/v1/PrometheusRule",
          "--show-only", "templates/prometheusrule.yaml"],
         capture_output=True, text=True, check=True, timeout=120,
     ).stdout  # fmt: skip
