@@ -289,17 +289,24 @@ def audit_records(audit_dir: Path) -> list[dict[str, object]]:
     return records
 
 
-def verify_trail(*arguments: Path | str) -> subprocess.CompletedProcess[str]:
-    """`vir-sidecar audit verify` with the given paths and options, keyed with the test key."""
+def audit_command(
+    command: str, *arguments: Path | str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`vir-sidecar audit COMMAND` with the given paths and options, keyed with the test key."""
     return subprocess.run(
-        [sys.executable, "-m", "sidecar", "audit", "verify", *map(str, arguments)],
+        [sys.executable, "-m", "sidecar", "audit", command, *map(str, arguments)],
         capture_output=True,
         text=True,
         cwd=ROOT,
         env={**os.environ, "VIR_AUDIT_KEY": TEST_AUDIT_KEY},
         check=False,
-        timeout=60,
+        timeout=timeout,
     )
+
+
+def verify_trail(*arguments: Path | str) -> subprocess.CompletedProcess[str]:
+    """`vir-sidecar audit verify` with the given paths and options, keyed with the test key."""
+    return audit_command("verify", *arguments)
 
 
 def stop_process(pid: int, timeout: float = 10) -> None:

@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import grpc
 import pytest
 
-from integration_tests.processes import ROOT, TEST_AUDIT_KEY, Sidecar, example_request
+from integration_tests.processes import Sidecar, audit_command, example_request
 from sidecar.api import pb
 
 ROUNDS = 5
 
 
 def run_report(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sidecar", "audit", "report", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "VIR_AUDIT_KEY": TEST_AUDIT_KEY},
-        check=False,
-        timeout=120,
-    )
+    return audit_command("report", *args, timeout=120)
 
 
 def test_report_counts_what_the_sidecar_decided(sidecar: Sidecar, tmp_path: Path) -> None:
