@@ -14,26 +14,13 @@ import tempfile
 from pathlib import Path
 
 import grpc
-import yaml
-from google.protobuf import json_format
 
+from bench.request_mix import scenario_requests
 from bench.system_under_test import BENCH_AUDIT_KEY, ROOT, start_sidecar
-from devtools.dated_requests import SCENARIO_TIME, elapsed_since, moved
 from sidecar.api import pb, pb_grpc
 from sidecar.opa.command import find_binary
 
 ROUNDS = 5
-
-
-def scenario_requests() -> list[pb.CheckRequest]:
-    """Every scenario request, its timestamps moved to now so clearances are current."""
-    shift = elapsed_since(SCENARIO_TIME)
-    requests = []
-    for table in sorted((ROOT / "policies" / "scenarios").glob("*/data.yaml")):
-        for scenario in yaml.safe_load(table.read_text(encoding="utf-8")):
-            request = moved(scenario["request"], shift)
-            requests.append(json_format.ParseDict(request, pb.CheckRequest()))
-    return requests
 
 
 def send_all(address: str, requests: list[pb.CheckRequest]) -> None:
@@ -57,7 +44,7 @@ def main() -> int:
         work = Path(work_dir)
         sidecar = start_sidecar("sidecar", opa, work, fsync=False)
         try:
-            send_all(sidecar.address, scenario_requests())
+            send_all(sidecar.address, scenario_requests(ROOT / "policies"))
         finally:
             sidecar.stop()
         key_file = work / "audit.key"

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import yaml
 from google.protobuf import json_format
 
 from devtools.dated_requests import SCENARIO_TIME, elapsed_since, moved
 from sidecar.api import pb
+from sidecar.opa.command import find_binary
 from sidecar.opa_input import build_input
+from sidecar.scenario_lookup import load_scenarios
 
 
 def scenario_requests(policies: Path, shift: timedelta | None = None) -> list[pb.CheckRequest]:
@@ -31,12 +32,8 @@ def scenario_requests(policies: Path, shift: timedelta | None = None) -> list[pb
     """
     if shift is None:
         shift = elapsed_since(SCENARIO_TIME)
-    requests = []
-    for table in sorted((policies / "scenarios").glob("*/data.yaml")):
-        for scenario in yaml.safe_load(table.read_text(encoding="utf-8")):
-            document = moved(scenario["request"], shift)
-            requests.append(json_format.ParseDict(document, pb.CheckRequest()))
-    return requests
+    scenarios = load_scenarios(policies, find_binary(None, cwd=policies.parent))
+    return [json_format.ParseDict(moved(s.request, shift), pb.CheckRequest()) for s in scenarios]
 
 
 def ghz_data(requests: Sequence[pb.CheckRequest]) -> str:

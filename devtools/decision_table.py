@@ -7,9 +7,10 @@ Usage::
 The defaults are policies/ and docs/decision-table.md.
 
 Each scenario of policies/scenarios/*/data.yaml is decided by the policy with
-`opa eval` and shown as one row: what differs from its base request, the
-decision, the reasons with the policy's own messages, and the provisions the
-findings cite. With --check nothing is written; the exit code is 1 when the
+`opa eval` and shown as one row: the base request it names and the changes it
+gives (policies/scenarios/bases/data.yaml holds the base requests, shown in
+full at the top), the decision, the reasons with the policy's own messages,
+and the provisions the findings cite. With --check nothing is written; the exit code is 1 when the
 file is not the one the scenario tables and policy give now.
 """
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,10 @@ from devtools.scenario_eval import (
     find_opa,
     theme_titles,
 )
-from devtools.unread_fields import FieldReport, unread_fields_section
+from devtools.unread_fields import FieldReport, request_fields, unread_fields_section
+from sidecar.scenario_lookup import BaseRequest, ScenarioError, base_requests, read_tables
 
-BASE_THEME = "allowed"
+ALLOWED_THEME = "allowed"
 MAX_VALUE_CHARS = 90
 
 HEADER = """\
@@ -44,13 +46,12 @@ on the scenario's request at the decision time {time}; `make policy-test`
 checks that each decision is the one the scenario table expects, and that this
 page is up to date.
 
-**How to read a row.** *What differs from the base request* compares the
-scenario's request with a base request: the first scenario of the
-[Allowed requests](#allowed-requests) table that asks for the same record
-category ({bases}). A base request satisfies every rule, so the differences
-are what the scenario is about. "left out" means the request does not give
-that field, or that part of the request, at all; long texts are shortened
-with "…". *Reasons* are the
+**How to read a row.** *What differs from the base request* names the
+[base request](#base-requests) the scenario starts from, then lists the
+changes the scenario table gives for it. A base request satisfies every rule,
+so the changes are what the scenario is about. "left out" means the request
+does not give that field, or that part of the request, at all; "(base: …)" is
+the value the change replaces; long texts are shortened with "…". *Reasons* are the
 policy's own refusal messages, with their codes; *Provisions* are the
 references the findings cite (see [the policy](policy.md) for the text of each
 provision). Obligations are conditions of an allowed request; advice does not
@@ -58,50 +59,79 @@ change the decision.
 """
 
 
-def shown(value: Any) -> str:
+def shown(value: Any, limit: int | None = MAX_VALUE_CHARS) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return "[" + ", ".join(shown(v) for v in value) + "]"
+        return "[" + ", ".join(shown(v, limit) for v in value) + "]"
     if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k}: {shown(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {shown(v, limit)}" for k, v in value.items()) + "}"
     text = str(value)
-    if len(text) > MAX_VALUE_CHARS:
-        text = text[: MAX_VALUE_CHARS - 1].rstrip() + "…"
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
     return f'"{text}"' if isinstance(value, str) else text
 
 
-def differences(base: Mapping[str, Any], request: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """What request changes in base, one plain phrase per field; a part left out is one phrase."""
-    changes: list[str] = []
-    for key, value in request.items():
+def in_proto_order(paths: Iterable[str]) -> list[str]:
+    """Dotted field paths in the order the proto declares the fields; unknown ones last."""
+    order = {path: index for index, path in enumerate(request_fields())}
+    return sorted(paths, key=lambda path: (order.get(path, len(order)), path))
+
+
+def change_phrases(base: Mapping[str, Any], changes: Mapping[str, Any]) -> list[str]:
+    """The scenario's changes to its base request, one plain phrase per field changed.
+
+    A part left out, or given where the base has none, is one phrase."""
+    phrases = dict(_change_phrases(base, changes, ""))
+    return [phrases[path] for path in in_proto_order(phrases)]
+
+
+def _change_phrases(
+    base: Mapping[str, Any], changes: Mapping[str, Any], prefix: str
+) -> Iterator[tuple[str, str]]:
+    for key, value in changes.items():
         path = f"{prefix}{key}"
-        if path == "request_id":
-            continue
-        if key not in base:
-            changes.append(f"`{path}` = {shown(value)}")
+        if value is None:
+            yield path, f"`{path}` left out"
+        elif key not in base:
+            yield path, f"`{path}` = {shown(value)}"
         elif isinstance(value, Mapping) and isinstance(base[key], Mapping):
-            changes.extend(differences(base[key], value, f"{path}."))
-        elif base[key] != value:
-            changes.append(f"`{path}` = {shown(value)} (base: {shown(base[key])})")
-    changes.extend(f"`{prefix}{key}` left out" for key in base if key not in request)
-    return changes
+            yield from _change_phrases(base[key], value, f"{path}.")
+        else:
+            yield path, f"`{path}` = {shown(value)} (base: {shown(base[key])})"
 
 
-def category(request: Mapping[str, Any]) -> str:
-    record = request.get("record")
-    return str(record.get("category", "")) if isinstance(record, Mapping) else ""
+def fields(request: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """Every field of a request that is not itself a part, by dotted path, in proto order."""
+    found = dict(_fields(request, ""))
+    return [(path, found[path]) for path in in_proto_order(found)]
 
 
-def base_requests(results: Sequence[ScenarioResult]) -> dict[str, ScenarioResult]:
-    """The first allowed-table scenario of each record category."""
-    bases: dict[str, ScenarioResult] = {}
-    for result in results:
-        if result.theme == BASE_THEME:
-            bases.setdefault(category(result.request), result)
-    if not bases:
-        raise EvalError(f"the {BASE_THEME!r} scenario table is empty")
-    return bases
+def _fields(request: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, Any]]:
+    for key, value in request.items():
+        if isinstance(value, Mapping):
+            yield from _fields(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def base_section(bases: Mapping[str, BaseRequest]) -> str:
+    lines = [
+        "## Base requests\n",
+        "Each scenario names one of these requests as its base and gives only what differs",
+        "from it. Each satisfies every rule; the scenario's `request_id` is `scn-` and its",
+        "name, with dashes for underscores.\n",
+    ]
+    for base in bases.values():
+        lines.append(f"### `{base.name}`\n")
+        lines.append(f"{cell(base.description)}\n")
+        lines.append("| Field | Value |")
+        lines.append("|---|---|")
+        lines.extend(
+            f"| `{path}` | {cell(shown(value, None))} |" for path, value in fields(base.request)
+        )
+        lines.append("")
+    return "\n".join(lines)
 
 
 def cell(text: str) -> str:
@@ -131,15 +161,13 @@ def decision_text(decision: Mapping[str, Any]) -> str:
     return "<br>".join(parts)
 
 
-def row(result: ScenarioResult, bases: Mapping[str, ScenarioResult]) -> str:
-    base = bases.get(category(result.request)) or next(iter(bases.values()))
-    if base is result:
-        changed = f"*base request for {category(result.request) or 'its category'}*"
-    else:
-        changed = "<br>".join(cell(c) for c in differences(base.request, result.request))
-        changed = changed or "nothing"
-        if base.request.get("record", {}).get("category") != category(result.request):
-            changed = f"(base: `{base.name}`)<br>{changed}"
+def row(result: ScenarioResult, bases: Mapping[str, BaseRequest]) -> str:
+    base = bases.get(result.base)
+    if base is None:
+        raise EvalError(f"scenario {result.name!r} names no known base request")
+    phrases = [cell(p) for p in change_phrases(base.request, result.changes)]
+    changed = f"Base [`{base.name}`](#{anchor(base.name)})"
+    changed += ":<br>" + "<br>".join(phrases) if phrases else ", unchanged"
     name = f"`{result.name}`<br>{cell(result.description)}"
     if not result.passed:
         name += "<br>**The scenario table expects a different decision.**"
@@ -155,25 +183,23 @@ def anchor(title: str) -> str:
 
 def render(
     results: Sequence[ScenarioResult],
+    bases: Mapping[str, BaseRequest],
     titles: Mapping[str, str],
     time: str,
-    fields: FieldReport | None = None,
+    unread: FieldReport | None = None,
 ) -> str:
-    bases = base_requests(results)
-    base_names = ", ".join(
-        f"`{b.name}` for {c.removeprefix('RECORD_CATEGORY_').lower().replace('_', ' ')}"
-        for c, b in bases.items()
-    )
-    lines = [HEADER.format(time=time, bases=base_names)]
+    lines = [HEADER.format(time=time)]
     themes = list(dict.fromkeys(r.theme for r in results))
     lines.append("## Contents\n")
+    lines.append("- [Base requests](#base-requests)")
     for theme in themes:
         title = heading(theme, titles)
         count = sum(1 for r in results if r.theme == theme)
         lines.append(f"- [{title}](#{anchor(title)}) ({count} scenarios)")
-    if fields is not None:
+    if unread is not None:
         lines.append("- [Request fields no rule reads](#request-fields-no-rule-reads)")
     lines.append("")
+    lines.append(base_section(bases))
     for theme in themes:
         lines.append(f"## {heading(theme, titles)}\n")
         lines.append(f"Scenario table: `policies/scenarios/{theme}/data.yaml`.\n")
@@ -183,13 +209,13 @@ def render(
         lines.append("|---|---|---|---|---|")
         lines.extend(row(r, bases) for r in results if r.theme == theme)
         lines.append("")
-    if fields is not None:
-        lines.append(unread_fields_section(fields))
+    if unread is not None:
+        lines.append(unread_fields_section(unread))
     return "\n".join(lines).rstrip() + "\n"
 
 
 def heading(theme: str, titles: Mapping[str, str]) -> str:
-    if theme == BASE_THEME:
+    if theme == ALLOWED_THEME:
         return "Allowed requests"
     return titles.get(theme, theme.replace("_", " ").capitalize()).rstrip(".")
 
@@ -199,8 +225,13 @@ def generate(policy_dir: Path) -> str:
 
     opa = find_opa()
     results = evaluate_scenarios(opa, policy_dir)
+    try:
+        bases = base_requests(read_tables(policy_dir, opa))
+    except ScenarioError as error:
+        raise EvalError(str(error)) from error
     time = scenario_time(opa, policy_dir)
-    return render(results, theme_titles(policy_dir), time, field_report(opa, policy_dir, results))
+    unread = field_report(opa, policy_dir, results)
+    return render(results, bases, theme_titles(policy_dir), time, unread)
 
 
 def scenario_time(opa: str, policy_dir: Path) -> str:

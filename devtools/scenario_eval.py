@@ -3,7 +3,8 @@
 Every scenario of policies/scenarios/*/data.yaml is decided by the decision
 rule (sidecar.opa.entrypoint) at the scenario tables' fixed decision time, in
 one `opa eval` run, exactly as policies/scenarios/scenarios_test.rego decides
-them. The OPA binary is the sidecar's own lookup (sidecar.opa.command).
+them: with the request that file builds from the scenario's base request and
+changes. The OPA binary is the sidecar's own lookup (sidecar.opa.command).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +39,11 @@ _INPUT = (
 )
 
 SCENARIOS_QUERY = (
-    '[{"theme": t, "name": s.name, "description": object.get(s, "description", ""),'
+    '[{"theme": s.theme, "name": s.name, "description": object.get(s, "description", ""),'
+    ' "base": s.base, "changes": object.get(s, "changes", {}),'
     ' "request": s.request, "expect": s.expect, "decision": d,'
     ' "differences": data.scenarios_test.differences(s)} |'
-    " some t, table in data.scenarios; some s in table; r := s.request;"
+    " some s in data.scenarios_test.scenarios; r := s.request;"
     f" d := {DECISION_QUERY} with input as {_INPUT}]"
 )
 
@@ -63,6 +65,8 @@ class ScenarioResult:
     expect: dict[str, Any]
     decision: dict[str, Any]
     differences: dict[str, Any]
+    base: str = ""
+    changes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -115,6 +119,8 @@ def evaluate_scenarios(opa: str, policy_dir: Path) -> list[ScenarioResult]:
             expect=dict(item["expect"]),
             decision=dict(item["decision"]),
             differences=dict(item["differences"]),
+            base=str(item["base"]),
+            changes=dict(item["changes"]),
         )
         for item in value
     ]

@@ -248,7 +248,7 @@ def test_counselling_is_never_allowed_without_a_valid_senior_clearance(
 
 # --- blanking a required field of an allowed request never leaves it allowed ----------
 
-ALLOWED = [s for s in SCENARIOS if s["expect"]["allow"]]
+ALLOWED = [s for s in SCENARIOS if s.expect["allow"]]
 EVERY_CATEGORY = (
     "request_id", "requester.id", "requester.body", "requester.force", "record.category",
     "record.holder", "record.victim_id",
@@ -297,14 +297,14 @@ def blanked_allowed_requests(draw: Any) -> tuple[str, str, pb.CheckRequest]:
     request = scenario_request(scenario)
     path = draw(st.sampled_from(required_fields(request)))
     blank(request, path)
-    return scenario["name"], path, request
+    return scenario.name, path, request
 
 
 def test_every_allowed_scenario_is_allowed_before_blanking(live: Sidecar) -> None:
     assert len(ALLOWED) >= 10
     for scenario in ALLOWED:
         request = scenario_request(scenario)
-        assert outcome(live, request) == (grpc.StatusCode.OK, True), scenario["name"]
+        assert outcome(live, request) == (grpc.StatusCode.OK, True), scenario.name
 
 
 @settings(max_examples=400 * SCALE, **SETTINGS)

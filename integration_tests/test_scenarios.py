@@ -4,31 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 from google.protobuf import json_format
 
 from devtools.dated_requests import SCENARIO_TIME, elapsed_since, moved
-from integration_tests.processes import POLICIES, Sidecar
+from integration_tests.processes import POLICIES, Sidecar, opa_binary
 from sidecar.api import pb
+from sidecar.scenario_lookup import Scenario, load_scenarios
+
+SCENARIOS = load_scenarios(POLICIES, opa_binary())
 
 
-def load_scenarios() -> list[dict[str, Any]]:
-    scenarios: list[dict[str, Any]] = []
-    for table in sorted((POLICIES / "scenarios").glob("*/data.yaml")):
-        scenarios.extend(yaml.safe_load(table.read_text(encoding="utf-8")))
-    return scenarios
-
-
-SCENARIOS = load_scenarios()
-
-
-def scenario_request(scenario: dict[str, Any]) -> pb.CheckRequest:
+def scenario_request(scenario: Scenario) -> pb.CheckRequest:
     """The scenario's request with its timestamps moved from the decision time
     the tables are written for to now, so it means the same to the live sidecar."""
-    document = moved(scenario["request"], elapsed_since(SCENARIO_TIME))
+    document = moved(scenario.request, elapsed_since(SCENARIO_TIME))
     return json_format.ParseDict(document, pb.CheckRequest())
 
 
@@ -43,10 +34,10 @@ def test_the_tables_hold_scenarios() -> None:
     assert len(SCENARIOS) >= 50
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
-def test_scenario(shared_sidecar: Sidecar, scenario: dict[str, Any]) -> None:
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_scenario(shared_sidecar: Sidecar, scenario: Scenario) -> None:
     response = shared_sidecar.check(scenario_request(scenario))
-    expect = scenario["expect"]
+    expect = scenario.expect
     assert response.allow is expect["allow"]
     assert {f.code for f in response.reasons} == set(expect["reasons"])
     for key in ("obligations", "advice"):

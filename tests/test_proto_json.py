@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from google.protobuf import json_format, struct_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
@@ -14,10 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sidecar.api import pb
+from sidecar.opa.command import find_binary
 from sidecar.proto_json import message_to_dict
+from sidecar.scenario_lookup import load_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIO_TABLES = sorted((ROOT / "policies" / "scenarios").glob("*/data.yaml"))
 EXAMPLES = sorted((ROOT / "examples").glob("counselling-*.json"))
 
 _INTS = {
@@ -125,10 +125,8 @@ def test_random_responses_give_the_same_document(request: pb.CheckRequest) -> No
 
 
 def _scenario_requests() -> list[dict[str, Any]]:
-    requests = []
-    for table in SCENARIO_TABLES:
-        requests.extend(s["request"] for s in yaml.safe_load(table.read_text(encoding="utf-8")))
-    return requests
+    scenarios = load_scenarios(ROOT / "policies", find_binary(None, cwd=ROOT))
+    return [s.request for s in scenarios]
 
 
 def test_there_are_scenarios_to_compare() -> None:

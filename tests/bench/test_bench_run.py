@@ -4,7 +4,6 @@ import base64
 import json
 from datetime import UTC, datetime, timedelta
 
-import yaml
 from google.protobuf import json_format
 
 from bench.load import GeneratorRun, Load, Sample
@@ -13,7 +12,9 @@ from bench.run import loads, rss_growth, run_to_check
 from bench.system_under_test import ROOT
 from devtools.dated_requests import moved
 from sidecar.api import pb
+from sidecar.opa.command import find_binary
 from sidecar.opa_input import build_input
+from sidecar.scenario_lookup import load_scenarios
 
 
 def test_rss_growth_compares_the_samples_nearest_the_two_checks() -> None:
@@ -45,9 +46,9 @@ def test_the_loads_are_the_issues() -> None:
 
 
 def test_the_mix_is_every_scenario_request_in_both_forms() -> None:
-    tables = sorted((ROOT / "policies" / "scenarios").glob("*/data.yaml"))
+    scenarios = load_scenarios(ROOT / "policies", find_binary(None, cwd=ROOT))
     shift = timedelta(days=200)
-    expected = [moved(s["request"], shift) for t in tables for s in yaml.safe_load(t.read_text())]
+    expected = [moved(s.request, shift) for s in scenarios]
     requests = scenario_requests(ROOT / "policies", shift)
     now = datetime(2026, 12, 2, tzinfo=UTC)
 

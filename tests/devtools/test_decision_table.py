@@ -8,65 +8,72 @@ from typing import Any
 import pytest
 
 from devtools import decision_table
-from devtools.decision_table import base_requests, differences, render, row
-from devtools.scenario_eval import ScenarioResult
+from devtools.decision_table import change_phrases, render, row
+from devtools.scenario_eval import EvalError, ScenarioResult
 from devtools.unread_fields import FieldReport
+from sidecar.scenario_lookup import BaseRequest
 
 REPO = Path(__file__).resolve().parents[2]
 
 BASE_REQUEST: dict[str, Any] = {
-    "request_id": "scn-base",
     "requester": {"id": "DC-1", "body": "police"},
     "record": {"category": "RECORD_CATEGORY_COUNSELLING", "holder": "Riverside"},
 }
+BASES = {"counselling": BaseRequest("counselling", "A counselling request.", BASE_REQUEST)}
 
 
-def scenario(name: str, theme: str, request: dict[str, Any], **decision: Any) -> ScenarioResult:
+def scenario(
+    name: str, theme: str, changes: dict[str, Any] | None = None, **decision: Any
+) -> ScenarioResult:
     made = {"allow": True, "reasons": [], "obligations": [], "advice": []} | decision
-    return ScenarioResult(theme, name, f"{name} shown", request, {}, made, {})
+    return ScenarioResult(
+        theme, name, f"{name} shown", {}, {}, made, {}, "counselling", changes or {}
+    )
 
 
-def test_differences_name_changed_added_and_left_out_fields_but_not_the_request_id() -> None:
-    request = {
-        "request_id": "scn-other",
-        "requester": {"id": "DC-1", "body": "cps"},
-        "record": {"category": "RECORD_CATEGORY_COUNSELLING", "whole_file": True},
+def test_changes_name_changed_added_and_left_out_fields_in_proto_order() -> None:
+    changes = {
+        "record": {"whole_file": True, "holder": None},
+        "requester": {"body": "cps"},
     }
-    assert differences(BASE_REQUEST, request) == [
+    assert change_phrases(BASE_REQUEST, changes) == [
         '`requester.body` = "cps" (base: "police")',
-        "`record.whole_file` = true",
         "`record.holder` left out",
+        "`record.whole_file` = true",
     ]
 
 
-def test_a_part_left_out_is_one_phrase() -> None:
-    request = {"request_id": "scn-other", "record": BASE_REQUEST["record"]}
-    assert differences(BASE_REQUEST, request) == ["`requester` left out"]
+def test_a_part_left_out_or_added_is_one_phrase() -> None:
+    changes = {"requester": None, "clearance": {"id": "CLR-1", "categories": ["A"]}}
+    assert change_phrases(BASE_REQUEST, changes) == [
+        "`requester` left out",
+        '`clearance` = {id: "CLR-1", categories: ["A"]}',
+    ]
 
 
 def test_long_texts_are_shortened() -> None:
-    request = BASE_REQUEST | {"requester": {"id": "x" * 200, "body": "police"}}
-    (change,) = differences(BASE_REQUEST, request)
+    (change,) = change_phrases(BASE_REQUEST, {"requester": {"id": "x" * 200}})
     assert change.endswith('…" (base: "DC-1")')
     assert len(change) < 140
 
 
-def test_the_base_is_the_first_allowed_scenario_of_the_same_category() -> None:
-    first = scenario("first", "allowed", BASE_REQUEST)
-    second = scenario("second", "allowed", BASE_REQUEST)
-    refused = scenario("refused", "requester", BASE_REQUEST, allow=False)
-    assert base_requests([refused, first, second]) == {"RECORD_CATEGORY_COUNSELLING": first}
+def test_a_row_names_its_base_and_a_base_unchanged_says_so() -> None:
+    assert "| Base [`counselling`](#counselling), unchanged |" in row(scenario("b", "t"), BASES)
+    line = row(scenario("c", "t", {"record": {"holder": "Elsewhere"}}), BASES)
+    assert '| Base [`counselling`](#counselling):<br>`record.holder` = "Elsewhere"' in line
+    with pytest.raises(EvalError, match="names no known base request"):
+        row(scenario("d", "t"), {})
 
 
 def test_a_refusal_row_gives_each_reason_with_its_message_and_each_provision_once() -> None:
-    request = BASE_REQUEST | {"requester": {"id": "DC-1", "body": "cps"}}
     reasons = [
         {"code": "a_code", "message": "First | message.", "reference": "PCSCA 2022 s.44E; Code"},
         {"code": "b_code", "message": "Second.", "reference": "PCSCA 2022 s.44E"},
     ]
-    refused = scenario("refused", "requester", request, allow=False, reasons=reasons)
-    bases = base_requests([scenario("base", "allowed", BASE_REQUEST)])
-    line = row(refused, bases)
+    refused = scenario(
+        "refused", "requester", {"requester": {"body": "cps"}}, allow=False, reasons=reasons
+    )
+    line = row(refused, BASES)
     assert "**Refuse**" in line
     assert "`a_code`: First \\| message.<br>`b_code`: Second." in line
     section = "https://www.legislation.gov.uk/ukpga/2022/32/section/44E"
@@ -74,18 +81,21 @@ def test_a_refusal_row_gives_each_reason_with_its_message_and_each_provision_onc
     assert '`requester.body` = "cps" (base: "police")' in line
 
 
-def test_render_groups_by_theme_with_titles_and_lists_unread_fields() -> None:
+def test_render_shows_the_base_requests_groups_by_theme_and_lists_unread_fields() -> None:
     results = [
-        scenario("base", "allowed", BASE_REQUEST),
-        scenario("refused", "requester", BASE_REQUEST, allow=False),
+        scenario("base", "allowed"),
+        scenario("refused", "requester", {"requester": {"body": "cps"}}, allow=False),
     ]
     fields = FieldReport(
         read=("record",), not_read=("record.id",), never_given=("record.holder_id",)
     )
-    page = render(results, {"requester": "Who may make a request."}, "2026-06-01T00:00:00Z", fields)
+    titles = {"requester": "Who may make a request."}
+    page = render(results, BASES, titles, "2026-06-01T00:00:00Z", fields)
+    assert "## Base requests" in page
+    assert "### `counselling`\n\nA counselling request.\n" in page
+    assert '| `requester.body` | "police" |\n| `record.category` |' in page
     assert "## Allowed requests" in page
     assert "## Who may make a request\n" in page
-    assert "*base request for RECORD_CATEGORY_COUNSELLING*" in page
     assert "- `record.id`" in page
     assert "- `record.holder_id`" in page
 
