@@ -3,7 +3,9 @@
 The policy is copied, the counselling minimum clearance rank is raised from
 chief inspector to superintendent in the copy's data.yaml, and every scenario
 is decided again. Exactly the scenarios that rest on a chief inspector's
-clearance must move, and each only by gaining clearance_rank_too_low.
+clearance must move, and each only by gaining clearance_rank_too_low. No Rego
+unit test may fail, whether a setting is raised or the settings are emptied:
+the unit tests decide with their own fixture settings.
 """
 
 from __future__ import annotations
@@ -110,17 +112,45 @@ def test_the_raised_setting_is_reported_as_failing_scenarios(raised: Path) -> No
     assert all("clearance_rank_too_low" in r.differences["reasons"]["got"] for r in failed)
 
 
-def test_the_rego_unit_tests_keep_their_own_settings(raised: Path) -> None:
-    """Only the scenario comparison fails: the unit tests use their fixture config."""
-    opa = find_opa(cwd=REPO)
+def opa_test(policies: Path) -> list[dict[str, Any]]:
     completed = subprocess.run(
-        [opa, "test", "--bundle", str(raised), "--format", "json"],
+        [find_opa(cwd=REPO), "test", "--bundle", str(policies), "--format", "json"],
         capture_output=True,
         text=True,
         check=False,
         timeout=300,
     )
-    results = json.loads(completed.stdout)
-    failed = sorted(t["name"] for t in results if t.get("fail") or t.get("error"))
-    assert failed == ["test_scenarios_match_expected_decisions"]
+    results: list[dict[str, Any]] = json.loads(completed.stdout)
     assert len(results) > 200
+    return results
+
+
+def failures(results: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(file relative to the policy directory, test name) of each failed test."""
+    return sorted(
+        (t["location"]["file"].split("/policies/", 1)[-1], t["name"])
+        for t in results
+        if t.get("fail") or t.get("error")
+    )
+
+
+SCENARIO_COMPARISON = ("scenarios/scenarios_test.rego", "test_scenarios_match_expected_decisions")
+
+
+def test_the_rego_unit_tests_keep_their_own_settings(raised: Path) -> None:
+    """Only the scenario comparison fails: the unit tests use their fixture config."""
+    assert failures(opa_test(raised)) == [SCENARIO_COMPARISON]
+
+
+def test_the_rego_unit_tests_do_not_read_the_shipped_settings(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """With no settings at all, only the tests of the shipped settings and the scenarios fail."""
+    policies = tmp_path_factory.mktemp("no-settings") / "policies"
+    shutil.copytree(REPO / "policies", policies)
+    (policies / CONFIG).write_text("{}\n", encoding="utf-8")
+    failed = failures(opa_test(policies))
+    assert SCENARIO_COMPARISON in failed
+    unit_tests = [f for f in failed if f != SCENARIO_COMPARISON]
+    assert unit_tests
+    assert {file for file, _ in unit_tests} == {"vir/authz/config_test.rego"}

@@ -13,7 +13,7 @@ test_clearance_missing_alone_when_id_empty if {
 }
 
 test_clearance_not_required_for_medical_record if {
-	not authz.clearance_required with input as input_for(medical_request)
+	not authz.clearance_required with input as input_for(medical_request) with data.vir.config as fixture_config
 }
 
 test_clearance_not_checked_for_medical_record if {
@@ -52,7 +52,7 @@ test_clearance_counselling_minimum_defaults_to_chief_inspector if {
 	req := with_clearance({"authoriser_rank": "inspector"})
 	r := reasons(req) with config_overrides as {"categories": {"RECORD_CATEGORY_COUNSELLING": {"minimum_clearance_rank": null}}}
 	r == {"clearance_rank_too_low"}
-	authz.counselling_minimum_rank == "chief_inspector" with data.vir.config.categories as {}
+	authz.counselling_minimum_rank == "chief_inspector" with data.vir.config as with_setting("categories", {})
 }
 
 test_clearance_counselling_minimum_from_data if {
@@ -160,11 +160,13 @@ test_clearance_non_police_bodies_cannot_clear_until_configured if {
 	}
 }
 
+nca_grades := {"rank_ladders": {"national_crime_agency": {"grade_2": 40, "grade_3": 30}}}
+
 test_clearance_non_police_grade_clears_once_configured if {
 	req := service("nca", "NCA", "Grade 2")
-	r := reasons(req) with data.vir.config.rank_ladders.national_crime_agency as {"grade_2": 40, "grade_3": 30}
+	r := reasons(req) with config_overrides as nca_grades
 	r == set()
-	low := reasons(service("nca", "NCA", "Grade 3")) with data.vir.config.rank_ladders.national_crime_agency as {"grade_2": 40, "grade_3": 30}
+	low := reasons(service("nca", "NCA", "Grade 3")) with config_overrides as nca_grades
 	low == {"clearance_rank_too_low"}
 }
 
@@ -176,7 +178,7 @@ test_clearance_rank_read_on_the_contractors_engaging_organisation if {
 }
 
 test_clearance_rank_too_low_when_organisation_ladder_missing if {
-	r := reasons(counselling_request) with data.vir.config.organisations.west_yorkshire.ladder as "no_such_ladder"
+	r := reasons(counselling_request) with config_overrides as {"organisations": {"west_yorkshire": {"ladder": "no_such_ladder"}}}
 	r == {"clearance_rank_too_low"}
 }
 

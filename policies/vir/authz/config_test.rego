@@ -58,6 +58,37 @@ test_config_rank_ladders_are_rank_codes_with_numbers if {
 	}
 }
 
+# The shipped ladders list the ranks in order of seniority.
+test_config_rank_order_of_territorial_forces if {
+	ranks := [
+		"constable", "sergeant", "inspector", "chief_inspector", "superintendent",
+		"chief_superintendent", "assistant_chief_constable", "deputy_chief_constable",
+		"chief_constable",
+	]
+	strictly_increasing(config.rank_ladders.territorial, ranks)
+}
+
+test_config_rank_order_of_metropolitan_police if {
+	strictly_increasing(config.rank_ladders.metropolitan, [
+		"constable", "sergeant", "inspector", "chief_inspector", "superintendent",
+		"chief_superintendent", "commander", "deputy_assistant_commissioner",
+		"assistant_commissioner", "deputy_commissioner", "commissioner",
+	])
+}
+
+test_config_rank_order_of_city_of_london_police if {
+	strictly_increasing(config.rank_ladders.city_of_london, [
+		"constable", "sergeant", "inspector", "chief_inspector", "superintendent",
+		"chief_superintendent", "commander", "assistant_commissioner", "commissioner",
+	])
+}
+
+strictly_increasing(ladder, ranks) if {
+	every i, rank in array.slice(ranks, 1, count(ranks)) {
+		authz.rank_level_on(ladder, ranks[i]) < authz.rank_level_on(ladder, rank)
+	}
+}
+
 # The London ladders agree with the territorial ladder on the ranks they share,
 # so a minimum rank means the same in every force.
 test_config_london_ladders_agree_with_territorial_ladder if {
@@ -118,6 +149,18 @@ test_config_forty_three_territorial_forces_for_police if {
 	"city_of_london" in config.organisations.city_of_london.bodies
 	config.organisations.metropolitan.ladder == "metropolitan"
 	config.organisations.city_of_london.ladder == "city_of_london"
+}
+
+# Every territorial force of the shipped table is accepted, for a police
+# requester, by its code and by its full name.
+test_config_every_territorial_force_accepted_by_code_and_name if {
+	forces := {code: org | some code, org in config.organisations; "police" in org.bodies}
+	count(forces) == 43
+	every code, org in forces {
+		every force in [code, org.name] {
+			authz.requester_authorised with input as input_for(requester_from("police", force))
+		}
+	}
 }
 
 test_config_every_authorised_body_has_an_organisation if {

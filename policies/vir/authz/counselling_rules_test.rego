@@ -4,16 +4,16 @@ import data.vir.authz
 
 test_counselling_request_when_category_is_counselling if {
 	req := patch(counselling_request, {"record": {"holder_provides_counselling": false}})
-	authz.counselling_request with input as input_for(req)
+	authz.counselling_request with input as input_for(req) with data.vir.config as fixture_config
 }
 
 test_counselling_request_when_holder_provides_counselling if {
 	req := patch(medical_request, {"record": {"holder_provides_counselling": true}})
-	authz.counselling_request with input as input_for(req)
+	authz.counselling_request with input as input_for(req) with data.vir.config as fixture_config
 }
 
 test_counselling_request_absent_for_medical_record if {
-	not authz.counselling_request with input as input_for(medical_request)
+	not authz.counselling_request with input as input_for(medical_request) with data.vir.config as fixture_config
 }
 
 test_probative_value_not_stated_when_missing if {
@@ -46,24 +46,24 @@ test_counselling_request_when_holder_name_contains_a_provider_term if {
 		"Talking Therapies North", "Harbour Psychotherapy Ltd", "Eastshire Mental Health Trust",
 		"Ridings Wellbeing Service",
 	] {
-		authz.counselling_request with input as input_for(as_other({"holder": holder}))
+		authz.counselling_request with input as input_for(as_other({"holder": holder})) with data.vir.config as fixture_config
 	}
 }
 
 test_counselling_request_absent_when_holder_name_has_no_provider_term if {
 	every holder in ["Northgate Medical Practice", "Hillside Academy", "Westshire County Council", "Rapeseed Growers Co-operative"] {
-		not authz.counselling_request with input as input_for(patch(medical_request, {"record": {"holder": holder}}))
+		not authz.counselling_request with input as input_for(patch(medical_request, {"record": {"holder": holder}})) with data.vir.config as fixture_config
 	}
 }
 
 test_counselling_request_when_holder_in_the_provider_registry if {
-	authz.counselling_request with input as input_for(as_other({"holder": "Victim Support"}))
-	authz.counselling_request with input as input_for(as_other({"holder": "SAMARITANS"}))
+	authz.counselling_request with input as input_for(as_other({"holder": "Victim Support"})) with data.vir.config as fixture_config
+	authz.counselling_request with input as input_for(as_other({"holder": "SAMARITANS"})) with data.vir.config as fixture_config
 	registry := {"1234567": "Example Support Charity"}
 	by_id := as_other({"holder": "Example Support Charity", "holder_id": "1234 567"})
-	authz.counselling_request with input as input_for(by_id) with data.vir.config.counselling_providers as registry
-	not authz.counselling_request with input as input_for(by_id) with data.vir.config.counselling_providers as {}
-	not authz.counselling_request with input as input_for(as_other({"holder": "Mindful Gardening Club"}))
+	authz.counselling_request with input as input_for(by_id) with data.vir.config as with_setting("counselling_providers", registry)
+	not authz.counselling_request with input as input_for(by_id) with data.vir.config as with_setting("counselling_providers", {})
+	not authz.counselling_request with input as input_for(as_other({"holder": "Mindful Gardening Club"})) with data.vir.config as fixture_config
 }
 
 test_counselling_rules_apply_to_a_rape_crisis_centre_filed_as_other if {
@@ -89,5 +89,5 @@ test_probative_value_not_stated_when_a_placeholder if {
 
 test_counselling_provider_terms_ignored_when_not_a_list if {
 	req := as_other({"holder": "Oxford Rape Crisis Centre"})
-	not authz.counselling_request with input as input_for(req) with data.vir.config.counselling_provider_terms as "rape crisis"
+	not authz.counselling_request with input as input_for(req) with data.vir.config as configured({"counselling_provider_terms": "rape crisis"})
 }

@@ -31,14 +31,14 @@ test_credibility_rationale_absent_for_line_of_enquiry_rationale if {
 
 test_credibility_rationale_threshold_from_data if {
 	req := with_relevance("Goes to credibility.")
-	a := advice(req) with data.vir.config.credibility_advice.minimum_matches as 2
+	a := advice(req) with config_overrides as {"credibility_advice": {"minimum_matches": 2}}
 	a == set()
 }
 
 test_credibility_rationale_absent_when_data_missing if {
-	a := advice(with_relevance("Goes to credibility.")) with data.vir.config.credibility_advice as null
+	a := advice(with_relevance("Goes to credibility.")) with config_overrides as {"credibility_advice": null}
 	a == set()
-	authz.credibility_phrases == {} with data.vir.config.credibility_advice.phrases as "credibility"
+	authz.credibility_phrases == {} with data.vir.config as configured({"credibility_advice": {"phrases": "credibility"}})
 }
 
 test_credibility_rationale_matches_phrases_across_punctuation_and_at_the_ends if {

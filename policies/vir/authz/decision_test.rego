@@ -11,13 +11,13 @@ test_decision_allows_complete_medical_request if {
 }
 
 test_decision_refuses_when_input_is_empty if {
-	d := authz.decision with input as {}
+	d := authz.decision with input as {} with data.vir.config as fixture_config
 	d.allow == false
 	count(d.reasons) > 0
 }
 
 test_decision_refuses_when_there_is_no_input if {
-	authz.decision.allow == false
+	authz.decision.allow == false with data.vir.config as fixture_config
 }
 
 test_decision_is_defined_when_fields_have_wrong_types if {
@@ -27,7 +27,7 @@ test_decision_is_defined_when_fields_have_wrong_types if {
 		some section in sections
 		some value in junk
 		req := object.union(object.remove(counselling_request, [section]), {section: value})
-		d := authz.decision with input as input_for(req)
+		d := authz.decision with input as input_for(req) with data.vir.config as fixture_config
 	]
 	count(decisions) == count(sections) * count(junk)
 	every d in decisions {
@@ -37,7 +37,7 @@ test_decision_is_defined_when_fields_have_wrong_types if {
 
 test_decision_is_defined_when_request_and_context_are_not_objects if {
 	every value in ["text", 7, [], null] {
-		d := authz.decision with input as {"request": value, "context": value}
+		d := authz.decision with input as {"request": value, "context": value} with data.vir.config as fixture_config
 		d.allow == false
 	}
 }

@@ -25,7 +25,7 @@ test_facts_of_medical_request_without_clearance if {
 }
 
 test_facts_are_null_or_false_when_input_is_empty if {
-	f := data.vir.authz.decision.facts with input as {}
+	f := data.vir.authz.decision.facts with input as {} with data.vir.config as fixture_config
 	f == {
 		"counselling": false,
 		"requester_org": null,

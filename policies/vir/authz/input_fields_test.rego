@@ -60,7 +60,7 @@ test_config_settings_take_defaults_when_data_is_missing if {
 }
 
 test_config_number_and_object_take_defaults_when_of_the_wrong_type if {
-	authz.config_number("minimum_statement_chars", 25) == 25 with data.vir.config.minimum_statement_chars as "many"
+	authz.config_number("minimum_statement_chars", 25) == 25 with data.vir.config as configured({"minimum_statement_chars": "many"})
 }
 
 test_normalised_key_keeps_letters_and_digits_only if {
@@ -69,12 +69,12 @@ test_normalised_key_keeps_letters_and_digits_only if {
 }
 
 test_stated_needs_substance if {
-	authz.stated({"s": "abcde fghij klmno pqrst uvwxy"}, "s")
-	not authz.stated({"s": "abcde fghij klmno pqrst uvwx"}, "s")
-	not authz.stated({"s": 42}, "s")
-	not authz.stated({}, "s")
+	authz.stated({"s": "abcde fghij klmno pqrst uvwxy"}, "s") with data.vir.config as fixture_config
+	not authz.stated({"s": "abcde fghij klmno pqrst uvwx"}, "s") with data.vir.config as fixture_config
+	not authz.stated({"s": 42}, "s") with data.vir.config as fixture_config
+	not authz.stated({}, "s") with data.vir.config as fixture_config
 }
 
 test_config_list_is_empty_when_not_a_list if {
-	authz.config_list("authorised_bodies") == [] with data.vir.config.authorised_bodies as "police"
+	authz.config_list("authorised_bodies") == [] with data.vir.config as configured({"authorised_bodies": "police"})
 }

@@ -93,7 +93,7 @@ test_other_means_placeholder_counts_as_not_considered if {
 
 test_broad_settings_follow_the_data if {
 	req := patch(medical_request, {"record": {"information_sought": "Record of injuries examined on 15 March 2025"}})
-	r := reasons(req) with data.vir.config.broad_request_terms as ["injuries"]
+	r := reasons(req) with config_overrides as {"broad_request_terms": ["injuries"]}
 	r == {"other_means_not_considered"}
 	r2 := reasons(req) with config_overrides as {"broad_period_days": 10}
 	r2 == {"other_means_not_considered"}

@@ -1,51 +1,33 @@
 package vir.authz_test
 
 import data.vir.authz
-import data.vir.config
 
-test_rank_order_of_territorial_forces if {
-	ranks := [
-		"constable", "sergeant", "inspector", "chief_inspector", "superintendent",
-		"chief_superintendent", "assistant_chief_constable", "deputy_chief_constable",
-		"chief_constable",
-	]
-	strictly_increasing(config.rank_ladders.territorial, ranks)
+# The readings of a written rank with the fixture settings.
+level_of(rank) := l if {
+	l := authz.rank_level(rank) with data.vir.config as fixture_config
 }
 
-test_rank_order_of_metropolitan_police if {
-	strictly_increasing(config.rank_ladders.metropolitan, [
-		"constable", "sergeant", "inspector", "chief_inspector", "superintendent",
-		"chief_superintendent", "commander", "deputy_assistant_commissioner",
-		"assistant_commissioner", "deputy_commissioner", "commissioner",
-	])
+level_on(ladder, rank) := l if {
+	l := authz.rank_level_on(fixture_config.rank_ladders[ladder], rank) with data.vir.config as fixture_config
 }
 
-test_rank_order_of_city_of_london_police if {
-	strictly_increasing(config.rank_ladders.city_of_london, [
-		"constable", "sergeant", "inspector", "chief_inspector", "superintendent",
-		"chief_superintendent", "commander", "assistant_commissioner", "commissioner",
-	])
-}
-
-strictly_increasing(ladder, ranks) if {
-	every i, rank in array.slice(ranks, 1, count(ranks)) {
-		authz.rank_level_on(ladder, ranks[i]) < authz.rank_level_on(ladder, rank)
-	}
+code_of(rank) := c if {
+	c := authz.rank_code(rank) with data.vir.config as fixture_config
 }
 
 test_rank_met_and_city_ranks_are_not_territorial if {
 	every rank in ["commander", "deputy_assistant_commissioner", "assistant_commissioner", "deputy_commissioner", "commissioner", "Cdr", "DAC", "AC", "DepCom"] {
-		not authz.rank_level(rank)
+		not level_of(rank)
 	}
-	not authz.rank_level_on(config.rank_ladders.city_of_london, "deputy_assistant_commissioner")
-	not authz.rank_level_on(config.rank_ladders.metropolitan, "chief_constable")
+	not level_on("city_of_london", "deputy_assistant_commissioner")
+	not level_on("metropolitan", "chief_constable")
 }
 
 test_rank_detective_prefix_does_not_change_rank if {
 	every rank in ["detective_chief_inspector", "Detective Chief Inspector", "Det. Chief Inspector", "det chief inspector", "DET-CHIEF-INSPECTOR"] {
-		authz.rank_code(rank) == "chief_inspector"
+		code_of(rank) == "chief_inspector"
 	}
-	authz.rank_level("Detective Sergeant") == authz.rank_level("sergeant")
+	level_of("Detective Sergeant") == level_of("sergeant")
 }
 
 test_rank_aliases_read_as_their_ranks if {
@@ -61,47 +43,47 @@ test_rank_aliases_read_as_their_ranks if {
 		"AC": "assistant_commissioner", "DepCom": "deputy_commissioner",
 	}
 	every written, code in expected {
-		authz.rank_code(written) == code
+		code_of(written) == code
 	}
 }
 
 test_rank_dc_is_a_detective_constable_never_a_deputy_commissioner if {
-	authz.rank_code("DC") == "constable"
-	authz.rank_level_on(config.rank_ladders.metropolitan, "DC") == 10
+	code_of("DC") == "constable"
+	level_on("metropolitan", "DC") == 10
 }
 
 test_rank_temporary_counts_and_acting_does_not_by_default if {
 	every rank in ["T/DCI", "T/ Chief Inspector", "Temporary Chief Inspector", "temporary_detective_chief_inspector", "Det T/Ch Insp"] {
-		authz.rank_level(rank) == 40
+		level_of(rank) == 40
 	}
 	every rank in ["A/DCI", "Acting Chief Inspector", "acting_detective_chief_inspector", "A/Supt", "Det. A/Ch Supt"] {
-		not authz.rank_level(rank)
+		not level_of(rank)
 	}
 }
 
 test_rank_acting_counts_when_the_force_says_so if {
-	authz.rank_level("A/DCI") == 40 with data.vir.config.ranks.acting_rank_counts as true
-	not authz.rank_level("T/DCI") with data.vir.config.ranks.temporary_rank_counts as false
-	not authz.rank_level("T/DCI") with data.vir.config.ranks.temporary_rank_counts as null
+	level_of("A/DCI") == 40 with config_overrides as {"ranks": {"acting_rank_counts": true}}
+	not level_of("T/DCI") with config_overrides as {"ranks": {"temporary_rank_counts": false}}
+	not level_of("T/DCI") with config_overrides as {"ranks": {"temporary_rank_counts": null}}
 }
 
 test_rank_unknown_has_no_level if {
-	not authz.rank_level("detective_")
-	not authz.rank_level("Detective")
-	not authz.rank_level("captain")
-	not authz.rank_level("inspector_chief")
-	not authz.rank_level("chief_inspector_acting")
-	not authz.rank_level("")
-	not authz.rank_level(40)
+	not level_of("detective_")
+	not level_of("Detective")
+	not level_of("captain")
+	not level_of("inspector_chief")
+	not level_of("chief_inspector_acting")
+	not level_of("")
+	not level_of(40)
 }
 
 test_rank_ladders_empty_when_data_missing if {
-	authz.territorial_ladder == {} with data.vir.config.rank_ladders as null
-	not authz.rank_level("chief_inspector") with data.vir.config.rank_ladders as null
+	authz.territorial_ladder == {} with data.vir.config as configured({"rank_ladders": null})
+	not level_of("chief_inspector") with config_overrides as {"rank_ladders": null}
 }
 
 test_rank_prefixes_and_aliases_ignored_when_data_not_objects if {
-	authz.rank_code("detective_inspector") == "detective_inspector" with data.vir.config.ranks.prefixes as ["detective"]
-	authz.rank_code("DCI") == "dci" with data.vir.config.ranks.aliases as ["dci"]
-	authz.rank_code("DCI") == "dci" with data.vir.config.ranks as "ranks"
+	code_of("detective_inspector") == "detective_inspector" with config_overrides as {"ranks": {"prefixes": ["detective"]}}
+	code_of("DCI") == "dci" with config_overrides as {"ranks": {"aliases": ["dci"]}}
+	code_of("DCI") == "dci" with config_overrides as {"ranks": "ranks"}
 }

@@ -42,15 +42,6 @@ test_requester_authorised_for_every_body_with_its_organisation if {
 	}
 }
 
-test_requester_authorised_for_every_territorial_force_by_code_and_name if {
-	forces := {code: org | some code, org in data.vir.config.organisations; "police" in org.bodies}
-	count(forces) == 43
-	every code, org in forces {
-		reasons(requester_from("police", code)) == set()
-		reasons(requester_from("police", org.name)) == set()
-	}
-}
-
 test_requester_force_matched_ignoring_case_spaces_and_punctuation if {
 	every force in ["WEST YORKSHIRE POLICE", " west-yorkshire ", "West_Yorkshire", "Metropolitan Police Service", "metropolitan police", "Dyfed Powys Police", "dyfed-powys"] {
 		reasons(requester_from("police", force)) == set()
@@ -90,13 +81,13 @@ test_requester_contractor_must_name_an_authorised_engaging_organisation if {
 }
 
 test_requester_not_authorised_when_organisations_missing_from_data if {
-	r := reasons(medical_request) with data.vir.config.organisation_aliases as null
+	r := reasons(medical_request) with config_overrides as {"organisation_aliases": null}
 	r == {"requester_not_authorised"}
-	r2 := reasons(medical_request) with data.vir.config.organisations as null
+	r2 := reasons(medical_request) with config_overrides as {"organisations": null}
 	r2 == {"requester_not_authorised"}
 }
 
 test_requester_not_authorised_when_body_removed_from_data if {
-	r := reasons(requester_from("contractor", "West Yorkshire Police")) with data.vir.config.authorised_bodies as ["police"]
+	r := reasons(requester_from("contractor", "West Yorkshire Police")) with config_overrides as {"authorised_bodies": ["police"]}
 	r == {"requester_not_authorised"}
 }
