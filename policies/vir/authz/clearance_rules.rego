@@ -83,7 +83,11 @@ clearance_ladder := l if {
 	is_object(l)
 } else := {}
 
-authoriser_level := rank_level_on(clearance_ladder, authoriser_rank)
+# authoriser_reading is the authoriser's written rank as read (ranks.rego),
+# read once per decision for the rank check and the audit facts.
+authoriser_reading := rank_reading(authoriser_rank)
+
+authoriser_level := reading_level_on(clearance_ladder, authoriser_reading)
 
 reason_codes contains "clearance_rank_too_low" if {
 	clearance_checked
@@ -92,10 +96,12 @@ reason_codes contains "clearance_rank_too_low" if {
 }
 
 # minimum_levels maps each minimum rank that is on the territorial ladder to
-# its level, read once per decision.
+# its level. Minimum ranks in the config are rank codes (config_test.rego), so
+# they are looked up as they are.
 minimum_levels := {minimum: level |
 	some minimum in minimum_ranks
-	level := rank_level(minimum)
+	level := territorial_ladder[minimum]
+	is_number(level)
 }
 
 reason_codes contains "clearance_rank_too_low" if {

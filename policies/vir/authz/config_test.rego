@@ -42,7 +42,9 @@ test_config_minimum_ranks_are_known_ranks if {
 
 minimum_rank_known(rank) if rank == null
 
-minimum_rank_known(rank) if authz.rank_level(rank)
+# Minimum ranks are rank codes on the territorial ladder: the policy looks them
+# up as they are.
+minimum_rank_known(rank) if is_number(config.rank_ladders.territorial[rank])
 
 test_config_counselling_minimum_at_least_chief_inspector if {
 	authz.rank_level(authz.counselling_minimum_rank) >= authz.rank_level("chief_inspector")
@@ -215,6 +217,12 @@ test_config_thresholds_are_positive_numbers if {
 		is_number(config[key])
 		config[key] > 0
 	}
+}
+
+# stated checks the length with a regex repeated this many times; RE2 repeats
+# at most 1000 times.
+test_config_minimum_statement_chars_fits_a_regex if {
+	config.minimum_statement_chars <= 1000
 }
 
 test_config_placeholder_statements_are_keyed_as_matched if {

@@ -42,9 +42,10 @@ counselling_request if counselling_marked
 
 counselling_request if counselling_holder
 
+# Most requests are marked, so that is looked at first.
 advice_codes contains "holder_treated_as_counselling" if {
-	counselling_holder
 	not counselling_marked
+	counselling_holder
 }
 
 finding_text["holder_treated_as_counselling"] := {

@@ -28,35 +28,46 @@ credibility_phrases := {p: concat("", [" ", p, " "]) |
 } else := {}
 
 # The free-text grounds that are read for credibility phrases.
-credibility_texts := [
-	text(investigation, "line_of_enquiry"),
-	text(justification, "relevance"),
-	text(justification, "necessity"),
-	text(justification, "proportionality"),
-	text(justification, "other_means"),
-	text(justification, "probative_value"),
-	text(justification, "presumption_rebuttal"),
+credibility_fields := [
+	["investigation", "line_of_enquiry"],
+	["justification", "relevance"],
+	["justification", "necessity"],
+	["justification", "proportionality"],
+	["justification", "other_means"],
+	["justification", "probative_value"],
+	["justification", "presumption_rebuttal"],
 ]
 
-# credibility_words is all the grounds in one text for whole-word matching:
-# lower case, each run of anything but letters and digits as one space, with a
-# space at each end. One regex pass per decision keeps this rule cheap.
-credibility_words := concat("", [" ", trim_space(regex.replace(lower(concat(" ", credibility_texts)), `[^a-z0-9]+`, " ")), " "])
+# credibility_grounds is the grounds in one lower-case text.
+credibility_grounds := lower(concat(" ", [v |
+	some [name, key] in credibility_fields
+	v := section(name)[key]
+	is_string(v)
+]))
 
-# credibility_pattern matches any of the phrases as whole words in
-# credibility_words. Most grounds contain none, and one regex says so without
-# building the phrase map or looping over it. Phrases are plain words
-# (config_test.rego), so they need no escaping.
-credibility_pattern := concat("", [
-	" (?:", concat("|", [p |
-		some p in object.get(credibility_settings, "phrases", [])
-		is_string(p)
-	]),
-	") ",
+# credibility_gate matches, in credibility_grounds, any phrase as whole words
+# separated by anything but letters and digits: the same matches as the
+# phrase loop below, in one regex search that allocates nothing per word.
+# Most grounds contain no phrase, and then nothing more is computed.
+# Phrases are plain words (config_test.rego), so they need no escaping.
+credibility_gate := concat("", [
+	`(?:^|[^a-z0-9])(?:`,
+	replace(
+		concat("|", [p |
+			some p in object.get(credibility_settings, "phrases", [])
+			is_string(p)
+		]),
+		" ", "[^a-z0-9]+",
+	),
+	`)(?:[^a-z0-9]|$)`,
 ])
 
+# credibility_words is the grounds for whole-word matching: each run of
+# anything but letters and digits as one space, with a space at each end.
+credibility_words := concat("", [" ", trim_space(regex.replace(credibility_grounds, `[^a-z0-9]+`, " ")), " "])
+
 credibility_phrases_found contains phrase if {
-	regex.match(credibility_pattern, credibility_words)
+	regex.match(credibility_gate, credibility_grounds)
 	some phrase, padded in credibility_phrases
 	contains(credibility_words, padded)
 }

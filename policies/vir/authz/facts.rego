@@ -27,7 +27,7 @@ requester_org_fact := c if {
 # prefixes and aliases (ranks.rego).
 authoriser_rank_fact := c if {
 	authoriser_rank != ""
-	c := rank_code(authoriser_rank)
+	c := authoriser_reading.code
 } else := null
 
 notice_status_facts := {

@@ -54,9 +54,10 @@ rank_prefix_disqualifies(kinds) if {
 # rank_level_on is the level of a written rank on a ladder; undefined for a
 # rank that is not on the ladder or an acting or temporary rank that does
 # not count.
-rank_level_on(ladder, rank) := level if {
-	is_string(rank)
-	reading := rank_reading(rank)
+rank_level_on(ladder, rank) := reading_level_on(ladder, rank_reading(rank)) if is_string(rank)
+
+# reading_level_on is the level of a rank reading on a ladder.
+reading_level_on(ladder, reading) := level if {
 	not rank_prefix_disqualifies(reading.prefixes)
 	level := ladder[reading.code]
 	is_number(level)
