@@ -54,7 +54,10 @@ def test_response_carries_decision_identity_revision_and_time() -> None:
     )
     when = datetime(2026, 6, 1, tzinfo=UTC)
     response = to_response(
-        decision, decision_id="d-1", policy_revision="rules@sha256:abc+settings@sha256:def", evaluated_at=when
+        decision,
+        decision_id="d-1",
+        policy_revision="rules@sha256:abc+settings@sha256:def",
+        evaluated_at=when,
     )
     assert response.allow is True
     assert response.decision_id == "d-1"

@@ -138,7 +138,9 @@ class OpaSupervisor:
 
     `switch_to(endpoint, peer)` moves the engine to the OPA at `endpoint`, served by
     `peer`, if it answers with the policy loaded, and returns the revision it answered
-    with (None if it does not answer yet); `on_ready(revision)` runs after every start or
+    with (None if it does not answer yet); it raises a StartupError if that OPA must not
+    serve (the policy finds problems in its settings), which fails the start, or on a
+    reload leaves the running OPA serving. `on_ready(revision)` runs after every start or
     reload once it does; `on_down(why)` runs as soon as the process is seen to exit.
     `probe()` is the liveness probe of the watchdog, which kills an OPA that fails it for
     WATCHDOG_SECONDS.
