@@ -13,7 +13,9 @@ import yaml
 from chartlib import (
     CHART,
     CI_VALUES,
+    CUSTOM_KINDS,
     FULLNAME,
+    KUBE_VERSIONS,
     ROOT,
     VARIANTS,
     Helm,
@@ -23,6 +25,7 @@ from chartlib import (
     container,
     find,
     statefulset_pod,
+    validate_manifest,
 )
 from podlib import SETTINGS_MOUNT
 
@@ -223,3 +226,6 @@ def test_settings_from_an_object_go_through_the_settings_init_container(
     init_mounts = {m["name"]: m for m in init["volumeMounts"]}
     assert init_mounts["settings"] == {"name": "settings", "mountPath": SETTINGS_MOUNT}
     assert SETTINGS_BUNDLE in args_of(container(spec, "opa"))
+    for manifest in manifests:
+        if manifest["kind"] not in CUSTOM_KINDS:
+            validate_manifest(manifest, KUBE_VERSIONS[-1])
