@@ -166,17 +166,22 @@ metrics-lint: venv tools ## Build promtool (slow: ~9 min cold); `promtool check 
 	VIR_PROMTOOL_BINARY=$(PROMTOOL) VIR_HELM_BINARY=$(HELM) $(BIN)/pytest integration_tests/promtool -q
 
 CHART_BUNDLE := $(CHART)/files/vir-policy.tar.gz
+SETTINGS_DEFAULTS := policies/vir/config/data.yaml
+CHART_SETTINGS_DEFAULTS := $(CHART)/files/vir-settings-defaults.yaml
 
 .PHONY: chart-bundle
-chart-bundle: venv tools ## Build the chart's policy bundle, $(CHART_BUNDLE), from policies/ (commit it)
+chart-bundle: venv tools ## Build the chart's policy bundle and copy its settings defaults from policies/ (commit both)
 	$(BIN)/vir-sidecar bundle build --policy-dir policies --out $(CHART_BUNDLE)
+	cp $(SETTINGS_DEFAULTS) $(CHART_SETTINGS_DEFAULTS)
 
 .PHONY: chart-bundle-check
-chart-bundle-check: venv tools ## Fail when the chart's bundle is not the one policies/ builds
+chart-bundle-check: venv tools ## Fail when the chart's bundle or settings defaults are not those of policies/
 	@mkdir -p build
 	@$(BIN)/vir-sidecar bundle build --policy-dir policies --out build/chart-bundle-check.tar.gz >/dev/null
 	@cmp -s build/chart-bundle-check.tar.gz $(CHART_BUNDLE) || \
 	  { echo "$(CHART_BUNDLE) is stale or missing: run make chart-bundle and commit it" >&2; exit 1; }
+	@cmp -s $(SETTINGS_DEFAULTS) $(CHART_SETTINGS_DEFAULTS) || \
+	  { echo "$(CHART_SETTINGS_DEFAULTS) is stale or missing: run make chart-bundle and commit it" >&2; exit 1; }
 
 .PHONY: chart-docs
 chart-docs: tools ## Generate helm/vir-sidecar/README.md from values.yaml comments (helm-docs)

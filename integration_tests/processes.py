@@ -25,6 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from devtools.dated_requests import EXAMPLES_TIME, elapsed_since, moved
 from sidecar.api import SERVICE_NAME, pb, pb_grpc
+from sidecar.opa import settings
 from sidecar.opa.bundle import Bundle, build
 from sidecar.opa.command import find_binary, run_command
 
@@ -44,6 +45,22 @@ def built_bundle() -> Bundle:
     """policies/ built as the sidecar builds it, once per test run."""
     directory = Path(tempfile.mkdtemp(prefix="vir-it-bundle-"))
     return build(POLICIES, directory / "vir-policy.tar.gz", opa_binary=opa_binary())
+
+
+@functools.cache
+def default_settings() -> settings.SettingsBundle:
+    """The settings bundle of the shipped defaults, as the sidecar writes it without
+    --policy-settings, once per test run."""
+    directory = Path(tempfile.mkdtemp(prefix="vir-it-settings-"))
+    defaults = settings.defaults_of_bundle(built_bundle().path)
+    return settings.write_bundle(defaults, directory / "vir-settings")
+
+
+def policy_revision(settings_revision: str | None = None) -> str:
+    """The revision a decision names: the rules built from policies/, and the settings
+    (by default the shipped defaults)."""
+    served = settings_revision or default_settings().revision
+    return f"rules@{built_bundle().revision}+settings@{served}"
 
 
 def free_port() -> int:
@@ -81,10 +98,13 @@ def example_file(name: str, directory: Path) -> Path:
 
 @dataclass
 class OpaServer:
-    """An `opa run --server` the test controls directly, serving the built bundle."""
+    """An `opa run --server` the test controls directly, serving `bundles` (by default the
+    built rules and the shipped settings) with `extra` flags."""
 
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    bundles: Sequence[Path] = ()
+    extra: Sequence[str] = ()
 
     @property
     def url(self) -> str:
@@ -92,7 +112,12 @@ class OpaServer:
 
     def start(self) -> OpaServer:
         self.process = subprocess.Popen(
-            run_command(opa_binary(), addr=f"127.0.0.1:{self.port}", bundle=built_bundle().path),
+            run_command(
+                opa_binary(),
+                addr=f"127.0.0.1:{self.port}",
+                bundles=self.bundles or [built_bundle().path, default_settings().path],
+                extra=self.extra,
+            ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

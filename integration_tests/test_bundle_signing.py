@@ -1,8 +1,9 @@
-"""A signed policy bundle: a real OPA with --verification-key serves it, and refuses it altered.
+"""A signed policy bundle: a real OPA configured with its verification key serves it, and
+refuses it altered.
 
-OPA checks the bundle when it loads it, before serving anything: an unsigned,
-altered or foreign-signed bundle stops `opa run` at start, so no decision is
-ever made by a policy nobody signed.
+OPA checks the rules bundle when it loads it, before serving anything: an unsigned,
+altered or foreign-signed bundle stops `opa run` at start, so no decision is ever made by a
+policy nobody signed. The settings bundle beside it is the operator's own, unsigned.
 """
 
 from __future__ import annotations
@@ -22,9 +23,20 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from integration_tests.processes import POLICIES, free_port, opa_binary, wait_until
+from integration_tests.processes import (
+    POLICIES,
+    default_settings,
+    free_port,
+    opa_binary,
+    wait_until,
+)
 from sidecar.opa.bundle import DEFAULT_SIGNING_KEY_ID, Bundle, build, read_manifest
-from sidecar.opa.command import Verification, run_command
+from sidecar.opa.command import (
+    RULES_BUNDLE_NAME,
+    Verification,
+    run_command,
+    write_verification_config,
+)
 from sidecar.opa.entrypoint import DECISION_PATH
 
 REFUSAL_SECONDS = 20
@@ -93,7 +105,7 @@ def member(bundle: Path, name: str) -> bytes:
 
 @dataclass
 class VerifyingOpa:
-    """`opa run --server` on one bundle file with a verification key."""
+    """`opa run --server` on a rules bundle file with a verification key, and the settings."""
 
     bundle: Path
     public_key: Path
@@ -103,13 +115,18 @@ class VerifyingOpa:
 
     def start(self) -> VerifyingOpa:
         self.port = free_port()
+        config = write_verification_config(
+            self.log.with_suffix(".config.json"),
+            self.bundle,
+            Verification(self.public_key, DEFAULT_SIGNING_KEY_ID),
+        )
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 run_command(
                     opa_binary(),
                     addr=f"127.0.0.1:{self.port}",
-                    bundle=self.bundle,
-                    verification=Verification(self.public_key, DEFAULT_SIGNING_KEY_ID),
+                    bundles=[default_settings().path],
+                    config_file=config,
                 ),
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -173,8 +190,9 @@ def test_signed_bundle_is_served_and_names_its_revision(
     answer = opa.decide()
     assert answer["result"]["allow"] is False
     assert answer["result"]["reasons"]
-    (loaded,) = answer["provenance"]["bundles"].values()
-    assert loaded == {"revision": signed.revision}
+    loaded = answer["provenance"]["bundles"]
+    assert loaded[RULES_BUNDLE_NAME] == {"revision": signed.revision}
+    assert {"revision": default_settings().revision} in loaded.values()
     assert read_manifest(signed.path)["revision"] == signed.revision
 
 

@@ -14,9 +14,9 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from integration_tests.processes import (
     ROOT,
     Sidecar,
-    built_bundle,
     example_file,
     example_request,
+    policy_revision,
 )
 from sidecar.api import SERVICE_NAME, pb
 
@@ -26,8 +26,9 @@ def test_allowed_request_is_allowed_with_revision_and_fresh_decision_id(sidecar:
     second = sidecar.check(example_request())
     assert first.allow is True
     assert list(first.reasons) == []
-    # The revision of the bundle built from policies/, as OPA names it in its provenance.
-    assert first.policy_revision == built_bundle().revision
+    # The revisions of the rules built from policies/ and of the settings, as OPA names them
+    # in its provenance.
+    assert first.policy_revision == policy_revision()
     assert first.decision_id
     assert first.decision_id != second.decision_id
     assert first.evaluated_at.seconds > 0

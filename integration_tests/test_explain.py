@@ -153,3 +153,33 @@ def test_make_explain_on_an_error_fails() -> None:
     result = make_explain("SCENARIO=no_such_scenario")
     assert result.returncode != 0
     assert "no scenario named" in result.stderr
+
+
+def test_a_forces_settings_are_explained_as_the_sidecar_serves_them(tmp_path: Path) -> None:
+    force = tmp_path / "force.yaml"
+    force.write_text(
+        "categories:\n  RECORD_CATEGORY_COUNSELLING:\n    minimum_clearance_rank: superintendent\n",
+        encoding="utf-8",
+    )
+    request = str(EXAMPLES / "counselling-allowed.json")
+    shipped = explain("--request", request, "--time", "2026-12-01T12:00:00Z")
+    assert shipped.returncode == 0, shipped.stderr
+    raised = explain(
+        "--request", request, "--time", "2026-12-01T12:00:00Z", "--policy-settings", str(force)
+    )
+    assert raised.returncode == 1, raised.stderr
+    assert "\n  clearance_rank_too_low: " in raised.stdout
+    assert "Minimum rank for this request: superintendent" in raised.stdout
+
+
+def test_settings_with_a_problem_are_not_explained_from(tmp_path: Path) -> None:
+    force = tmp_path / "force.yaml"
+    force.write_text("organisation_aliases:\n  gmp: greater_manchster\n", encoding="utf-8")
+    result = explain(
+        "--request", str(EXAMPLES / "counselling-allowed.json"), "--policy-settings", str(force)
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert 'organisation_aliases["gmp"] names unknown organisation "greater_manchster"' in (
+        result.stderr
+    )

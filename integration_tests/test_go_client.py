@@ -52,7 +52,7 @@ def test_allowed_example_exits_0_and_prints_allow(go_client: Path, sidecar: Side
     assert result.returncode == 0, result.stderr
     [first, *rest] = result.stdout.splitlines()
     assert first.startswith("ALLOW decision_id=")
-    assert "policy_revision=sha256:" in first
+    assert "policy_revision=rules@sha256:" in first
     assert not [line for line in rest if line.startswith("reason ")]
 
 

@@ -20,9 +20,11 @@ from integration_tests.processes import (
     Sidecar,
     audit_records,
     built_bundle,
+    default_settings,
     example_request,
     opa_binary,
     policy_copy,
+    policy_revision,
     wait_until,
 )
 from integration_tests.test_bundle_signing import KeyPair, key_pair, member, rewrite
@@ -44,6 +46,11 @@ def signed_bundle(policies: Path, output: Path, keys: KeyPair) -> Bundle:
     return build(policies, output, opa_binary=opa_binary(), signing_key=keys.private)
 
 
+def served(rules: Bundle) -> str:
+    """The revision decisions name when `rules` is served with the shipped settings."""
+    return f"rules@{rules.revision}+settings@{default_settings().revision}"
+
+
 def verifying(bundle: Path, keys: KeyPair) -> list[str]:
     return ["--policy-bundle", str(bundle), "--bundle-verification-key", str(keys.public)]
 
@@ -56,7 +63,8 @@ def test_a_signed_bundle_is_served_and_its_revision_reported(tmp_path: Path, key
     finally:
         sidecar.stop()
     assert response.allow is True
-    assert response.policy_revision == bundle.revision == built_bundle().revision
+    assert bundle.revision == built_bundle().revision
+    assert response.policy_revision == policy_revision()
 
 
 @pytest.mark.parametrize("how", ["altered rule", "unsigned"])
@@ -144,7 +152,8 @@ def test_changed_policy_sources_are_taken_up_under_a_stream_of_checks(tmp_path: 
             wait_until(lambda: len(stream.answers) > 20, RELOAD_SECONDS, "checks before")
             policy = policies / "vir" / "authz" / "decision.rego"
             policy.write_text(policy.read_text(encoding="utf-8") + "\n# revised\n")
-            new = build(policies, tmp_path / "expected.tar.gz", opa_binary=opa_binary()).revision
+            rules = build(policies, tmp_path / "expected.tar.gz", opa_binary=opa_binary())
+            new = served(rules)
             assert new != old
             stream.wait_for(new)
         assert sidecar.serving()
@@ -160,7 +169,7 @@ def test_a_replaced_bundle_file_is_taken_up_and_a_tampered_one_is_not(
 ) -> None:
     policies = policy_copy(tmp_path)
     live = tmp_path / "live.tar.gz"
-    old = signed_bundle(policies, live, keys).revision
+    old = served(signed_bundle(policies, live, keys))
     args = [*verifying(live, keys), *PATIENT]
     sidecar = Sidecar(tmp_path / "sidecar", extra_args=args).start()
     try:
@@ -185,7 +194,7 @@ def test_a_replaced_bundle_file_is_taken_up_and_a_tampered_one_is_not(
             assert set(stream.revisions()) == {old}
             policy = policies / "vir" / "authz" / "decision.rego"
             policy.write_text(policy.read_text(encoding="utf-8") + "\n# revised\n")
-            new = signed_bundle(policies, live, keys).revision  # replaced atomically
+            new = served(signed_bundle(policies, live, keys))  # replaced atomically
             stream.wait_for(new)
     finally:
         sidecar.stop()
@@ -210,4 +219,4 @@ def test_sighup_reloads_the_policy_without_failing_a_check(tmp_path: Path) -> No
     finally:
         sidecar.stop()
     assert stream.errors == []
-    assert set(stream.revisions()) == {built_bundle().revision}
+    assert set(stream.revisions()) == {policy_revision()}

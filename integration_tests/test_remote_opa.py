@@ -17,18 +17,24 @@ from integration_tests.processes import (
     OpaServer,
     Sidecar,
     audit_records,
-    built_bundle,
     example_request,
     opa_binary,
     policy_copy,
+    policy_revision,
     wait_until,
 )
 from sidecar.opa.command import run_command
-from sidecar.opa.entrypoint import DECISION_PATH
+from sidecar.opa.entrypoint import BUNDLES_PATH, DECISION_PATH, SETTINGS_PROBLEMS_PATH
 
 TOKEN = "s3cret-token-for-the-sidecar"
 
-# OPA's own authorisation policy: the sidecar's token may ask for the decision, nothing else.
+# OPA's own authorisation policy: the sidecar's token may ask for the decision, and, once
+# for each new set of bundles, the policy's settings problems and the bundles' manifests;
+# nothing else.
+READABLE = [
+    ["v1", "data", *path.split("/")]
+    for path in (DECISION_PATH, SETTINGS_PROBLEMS_PATH, BUNDLES_PATH)
+]
 AUTHZ_POLICY = f"""package system.authz
 
 default allow := false
@@ -36,7 +42,7 @@ default allow := false
 allow if {{
 	input.identity == "{TOKEN}"
 	input.method == "POST"
-	input.path == {json.dumps(["v1", "data", *DECISION_PATH.split("/")])}
+	input.path in {json.dumps(READABLE)}
 }}
 """
 
@@ -54,7 +60,7 @@ def token_opa(tmp_path: Path) -> Iterator[Path]:
     command = run_command(
         opa_binary(),
         addr=f"unix://{socket_path}",
-        bundle=bundle,
+        bundles=[bundle],
         extra=["--authentication=token", "--authorization=basic"],
     )
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -88,14 +94,12 @@ def test_the_revision_is_the_one_the_remote_opa_names_for_its_bundle(
     sidecar = Sidecar(tmp_path, extra_args=["--opa-url", opa_server.url]).start()
     try:
         response = sidecar.check(example_request())
-        in_force = {"policy_revision": built_bundle().revision}
+        in_force = {"policy_revision": policy_revision()}
         wait_until(lambda: sidecar.metric("vir_build_info", **in_force) == 1, 10, "build info")
     finally:
         sidecar.stop()
-    assert response.policy_revision == built_bundle().revision
-    assert [r["policy_revision"] for r in audit_records(sidecar.audit_dir)] == [
-        built_bundle().revision
-    ]
+    assert response.policy_revision == policy_revision()
+    assert [r["policy_revision"] for r in audit_records(sidecar.audit_dir)] == [policy_revision()]
 
 
 def test_without_the_token_opa_refuses_and_nothing_is_allowed(

@@ -18,6 +18,7 @@ from integration_tests.processes import (
     ROOT,
     Sidecar,
     built_bundle,
+    default_settings,
     example_file,
     opa_binary,
 )
@@ -60,7 +61,7 @@ def decide_signed_example(without_token: bool = False) -> dict[str, Any]:
     document = build_input(request, now=SIGNED_EXAMPLE_TIME, caller=None, clearance_keys=keys)
     answer = subprocess.run(
         [opa_binary(), "eval", "--format", "json", "--bundle", str(built_bundle().path),
-         "--stdin-input", DECISION_QUERY],
+         "--bundle", str(default_settings().path), "--stdin-input", DECISION_QUERY],
         input=json.dumps(document), capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
     decision: dict[str, Any] = json.loads(answer.stdout)["result"][0]["expressions"][0]["value"]

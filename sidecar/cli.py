@@ -38,6 +38,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "sidecar.clearance_token",
     ),
     "bundle": ("build the policy bundle that OPA serves", "sidecar.opa.bundle_cli"),
+    "settings": (
+        "check a force's settings file, or build the settings bundle OPA serves",
+        "sidecar.opa.settings_cli",
+    ),
     "audit": ("audit trail tools", "sidecar.audit_command"),
 }
 

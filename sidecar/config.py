@@ -75,6 +75,7 @@ class Config:
     opa_binary: str | None = None
     policy_dir: Path = Path("policies")
     policy_bundle: Path | None = None
+    policy_settings: Path | None = None
     bundle_verification_key: Path | None = None
     bundle_verification_key_id: str = "vir-bundle"
     policy_revision: str | None = None
@@ -137,6 +138,14 @@ OPTIONS: tuple[Option, ...] = (
         "policy_bundle",
         "a built bundle file (make bundle) for the supervised OPA instead of --policy-dir;"
         " reloaded whenever the file changes",
+        parse=_parse_optional_path,
+    ),
+    Option(
+        "policy_settings",
+        "a force's settings file (YAML or JSON), merged over the shipped defaults and served"
+        " as the settings the rules read; the policy checks them first and a start with a"
+        " problem fails, naming it; reloaded whenever the file changes (default: the shipped"
+        " defaults)",
         parse=_parse_optional_path,
     ),
     Option(
@@ -301,6 +310,11 @@ def _check(config: Config) -> None:
         )
     if config.policy_bundle is not None and config.opa_url is not None:
         raise ConfigError("--policy-bundle is for the sidecar's own OPA, not with --opa-url")
+    if config.policy_settings is not None and config.opa_url is not None:
+        raise ConfigError(
+            "--policy-settings is for the sidecar's own OPA, not with --opa-url: give that"
+            " OPA the settings bundle (vir-sidecar settings build)"
+        )
     if config.opa_token_file is not None and config.opa_url is None:
         raise ConfigError("--opa-token-file needs --opa-url (the sidecar's own OPA needs no token)")
     if config.log_format not in {"auto", "json", "console"}:

@@ -9,11 +9,13 @@ caller handles a family, never a list of classes that a new error can miss:
     │   ├── ClearanceKeysError ···· the clearance-signing JWKS cannot be used (clearance_keys)
     │   ├── OpaStartError ········· no opa binary, or OPA did not serve the policy (opa.supervisor)
     │   ├── BundleError ··········· the policy bundle cannot be built or read (opa.bundle)
+    │   ├── SettingsError ········· the settings cannot be read, or have problems (opa.settings)
     │   ├── AuditKeyError ········· the audit key is missing, unreadable or weak (audit.errors)
     │   └── AuditRecoveryError ···· the audit trail needs an operator (audit.errors)
     └── UnavailableError ·········· one check cannot be decided now: UNAVAILABLE, never an allow
         ├── EngineError ··········· OPA gave no usable decision (opa.engine)
-        │   └── EngineTimeout ····· OPA did not answer in time
+        │   ├── EngineTimeout ····· OPA did not answer in time
+        │   └── SettingsRefused ··· the policy finds problems in the settings OPA serves
         └── AuditWriteError ······· the audit record is not durable (audit.errors)
 
 The concrete classes live beside the code that raises them; this module holds

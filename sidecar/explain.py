@@ -20,9 +20,11 @@ from google.protobuf import json_format
 from sidecar.api import pb
 from sidecar.check_client import load_request
 from sidecar.decision import Decision, MalformedDecision, parse_decision
-from sidecar.opa.bundle import BundleError, build
+from sidecar.errors import StartupError
+from sidecar.opa import settings
+from sidecar.opa.bundle import build
 from sidecar.opa.command import OpaStartError, find_binary
-from sidecar.opa.entrypoint import DECISION_QUERY
+from sidecar.opa.entrypoint import DECISION_QUERY, SETTINGS_PROBLEMS_QUERY
 from sidecar.opa_input import build_input
 from sidecar.scenario_lookup import TABLE_TIME, Scenario, ScenarioError, find_scenario
 from sidecar.validation import InvalidRequest, validate
@@ -40,6 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         help="a built bundle to evaluate instead of one built from --policy-dir",
+    )
+    parser.add_argument(
+        "--policy-settings",
+        type=Path,
+        default=None,
+        help="a force's settings file (YAML or JSON) over the shipped defaults, as `serve`"
+        " takes it (default: the shipped defaults)",
     )
     parser.add_argument("--opa-binary", default=None)
     parser.add_argument(
@@ -94,12 +103,18 @@ def run(args: argparse.Namespace) -> int:
                 args.policy_bundle
                 or build(args.policy_dir, Path(work) / "vir-policy.tar.gz", opa_binary=binary).path
             )
-        except BundleError as error:
+            served = settings.write_bundle(
+                settings.effective(settings.defaults_of_bundle(bundle), args.policy_settings),
+                Path(work) / "vir-settings",
+            )
+        except StartupError as error:
             print(f"cannot explain: {error}", file=sys.stderr)
             return 2
-        # The same built bundle the sidecar's OPA serves, and the same entrypoint.
+        # The same bundles the sidecar's OPA serves, and the same entrypoint; the settings
+        # are checked first, as the sidecar checks them.
         command = [binary, "eval", "--format", "json", "--bundle", str(bundle)]
-        command += ["--stdin-input", DECISION_QUERY]
+        command += ["--bundle", str(served.path), "--stdin-input"]
+        command.append(f"problems := {SETTINGS_PROBLEMS_QUERY}; decision := {DECISION_QUERY}")
         result = subprocess.run(
             command,
             input=json.dumps(document),
@@ -111,10 +126,17 @@ def run(args: argparse.Namespace) -> int:
         print(result.stderr, file=sys.stderr)
         return 2
     try:
-        expressions = json.loads(result.stdout)["result"][0]["expressions"]
-        decision = parse_decision(expressions[0]["value"])
+        bindings = json.loads(result.stdout)["result"][0]["bindings"]
+        problems = bindings["problems"]
+        decision = parse_decision(bindings["decision"])
     except (KeyError, IndexError, ValueError, MalformedDecision) as error:
         print(f"policy gave no usable decision: {error}", file=sys.stderr)
+        return 2
+    if problems:
+        print(
+            f"cannot explain: the policy settings have problems: {'; '.join(problems)}",
+            file=sys.stderr,
+        )
         return 2
     if scenario is not None:
         print(f"scenario {scenario.name}: {scenario.description}\n")

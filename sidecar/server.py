@@ -23,8 +23,9 @@ from sidecar.health import HealthReporter
 from sidecar.metrics import create_metrics, serve_metrics
 from sidecar.opa.command import Verification, find_binary
 from sidecar.opa.endpoint import OpaEndpoint
-from sidecar.opa.engine import OpaEngine
+from sidecar.opa.engine import PROBE_INPUT, EngineError, OpaEngine, SettingsRefused
 from sidecar.opa.peer import ExpectedPeer
+from sidecar.opa.settings import SettingsError
 from sidecar.opa.supervisor import BundleSource, OpaSupervisor
 from sidecar.service import CheckService, PolicyState, add_to_server, transport_limit
 
@@ -95,8 +96,12 @@ def _bundle_source(config: Config) -> BundleSource:
             config.bundle_verification_key, config.bundle_verification_key_id
         )
     if config.policy_bundle is not None:
-        return BundleSource(bundle_file=config.policy_bundle, verification=verification)
-    return BundleSource(policy_dir=config.policy_dir)
+        return BundleSource(
+            bundle_file=config.policy_bundle,
+            verification=verification,
+            settings_file=config.policy_settings,
+        )
+    return BundleSource(policy_dir=config.policy_dir, settings_file=config.policy_settings)
 
 
 async def _start_opa(
@@ -115,10 +120,14 @@ async def _start_opa(
                 " the port answers for OPA: use a unix:// socket or https://",
             )
         await engine.connect()
+        await _refuse_bad_settings(engine)
         return None
 
     async def switch_to(endpoint: OpaEndpoint, peer: ExpectedPeer) -> str | None:
-        evaluation = await engine.switch(endpoint, peer=peer, timeout=PROBE_TIMEOUT_SECONDS)
+        try:
+            evaluation = await engine.switch(endpoint, peer=peer, timeout=PROBE_TIMEOUT_SECONDS)
+        except SettingsRefused as refused:
+            raise SettingsError(refused.detail) from refused
         return evaluation.revision if evaluation else None
 
     async def on_ready(revision: str) -> None:
@@ -141,6 +150,20 @@ async def _start_opa(
     )
     await supervisor.start()
     return supervisor
+
+
+async def _refuse_bad_settings(engine: OpaEngine) -> None:
+    """Fail the start if the OPA at --opa-url serves settings the policy finds problems in.
+
+    An OPA that does not answer yet is no reason to stop: health stays NOT_SERVING until it
+    does, and no decision is given from settings with a problem whenever they come.
+    """
+    try:
+        await engine.evaluate(PROBE_INPUT, timeout=PROBE_TIMEOUT_SECONDS)
+    except SettingsRefused as refused:
+        raise SettingsError(refused.detail) from refused
+    except EngineError as error:
+        log.warning("opa_not_answering_at_start", opa=engine.url, error=str(error))
 
 
 async def serve(config: Config) -> None:

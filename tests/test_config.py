@@ -120,3 +120,12 @@ def test_opa_token_file_from_flag_or_environment_needs_opa_url() -> None:
     assert config.opa_token_file == Path("/run/t")
     with pytest.raises(ConfigError, match="--opa-token-file needs --opa-url"):
         parse("--opa-token-file", "/run/t")
+
+
+def test_policy_settings_from_flag_or_environment_are_for_the_sidecars_own_opa() -> None:
+    assert parse("--policy-settings", "/etc/force.yaml").policy_settings == Path("/etc/force.yaml")
+    config = parse(env={"VIR_POLICY_SETTINGS": "/etc/force.json"})
+    assert config.policy_settings == Path("/etc/force.json")
+    assert parse().policy_settings is None
+    with pytest.raises(ConfigError, match="--policy-settings is for the sidecar's own OPA"):
+        parse("--policy-settings", "/etc/force.yaml", "--opa-url", "unix:///run/opa/opa.sock")

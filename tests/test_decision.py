@@ -54,11 +54,14 @@ def test_response_carries_decision_identity_revision_and_time() -> None:
     )
     when = datetime(2026, 6, 1, tzinfo=UTC)
     response = to_response(
-        decision, decision_id="d-1", policy_revision="sha256:abc", evaluated_at=when
+        decision,
+        decision_id="d-1",
+        policy_revision="rules@sha256:abc+settings@sha256:def",
+        evaluated_at=when,
     )
     assert response.allow is True
     assert response.decision_id == "d-1"
-    assert response.policy_revision == "sha256:abc"
+    assert response.policy_revision == "rules@sha256:abc+settings@sha256:def"
     assert response.evaluated_at.ToDatetime(tzinfo=UTC) == when
     assert [f.code for f in response.obligations] == ["notify_victim"]
     assert response.obligations[0].reference == "s.44B"

@@ -23,6 +23,7 @@ from chartlib import FULLNAME, Manifest, container, find, statefulset_pod
 
 POLICY_MOUNT = "/policy"
 POLICY_BUNDLE = "vir-policy.tar.gz"
+SETTINGS_MOUNT = "/etc/opa/settings"
 OPA_SOCKET = "/run/opa/opa.sock"
 
 
@@ -42,6 +43,32 @@ def materialise_bundle(manifests: list[Manifest], container_name: str, into: Pat
     into.mkdir(parents=True, exist_ok=True)
     (into / POLICY_BUNDLE).write_bytes(base64.b64decode(config_map["binaryData"][POLICY_BUNDLE]))
     return into
+
+
+def materialise_settings(manifests: list[Manifest], into: Path) -> Path:
+    """Lay out the settings bundle of policy.settings as the kubelet mounts it into the opa
+    container, file by file; return the directory that stands for SETTINGS_MOUNT."""
+    config_map = find(manifests, "ConfigMap", f"{FULLNAME}-settings")
+    pod = statefulset_pod(manifests)
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "settings"]
+    assert volume["configMap"]["name"] == config_map["metadata"]["name"]
+    mounts = [m for m in container(pod, "opa")["volumeMounts"] if m["name"] == "settings"]
+    assert {m["subPath"] for m in mounts} == {"data.json", "manifest"}
+    for mount in mounts:
+        assert mount["readOnly"] is True
+        assert mount["mountPath"].startswith(SETTINGS_MOUNT + "/")
+        target = into / mount["mountPath"][len(SETTINGS_MOUNT) + 1 :]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(config_map["data"][mount["subPath"]], encoding="utf-8")
+    return into
+
+
+def opa_mounts(manifests: list[Manifest], root: Path) -> dict[str, str]:
+    """The configmap-mode opa container's mounts laid out under `root`: its replacements for
+    run_opa."""
+    policy = materialise_bundle(manifests, "opa", root / "policy")
+    settings = materialise_settings(manifests, root / "settings")
+    return {POLICY_MOUNT: str(policy), SETTINGS_MOUNT: str(settings)}
 
 
 def free_port() -> int:

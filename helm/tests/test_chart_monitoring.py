@@ -22,7 +22,7 @@ from chartlib import (
     kinds,
     statefulset_pod,
 )
-from podlib import POLICY_MOUNT, materialise_bundle, run_opa, wait_for_status
+from podlib import opa_mounts, run_opa, wait_for_status
 
 OPA_DIAGNOSTIC_PORT = 8282
 RELABELING = {
@@ -167,9 +167,8 @@ def test_opa_serves_prometheus_metrics_on_the_scraped_port(
 ) -> None:
     """The real OPA, with the rendered arguments, answers the scrape of port opa-metrics."""
     manifests = _monitor(helm, "metrics.opa.enabled=true")
-    mounted = materialise_bundle(manifests, "opa", tmp_path / "policy")
     args = args_of(container(statefulset_pod(manifests), "opa"))
-    with run_opa(opa, args, {POLICY_MOUNT: str(mounted)}) as (_api, diagnostic):
+    with run_opa(opa, args, opa_mounts(manifests, tmp_path)) as (_api, diagnostic):
         assert wait_for_status(f"{diagnostic}/health", 200, 20), "OPA never became healthy"
         with urllib.request.urlopen(f"{diagnostic}/metrics", timeout=5) as page:  # noqa: S310
             assert page.headers["Content-Type"].startswith("text/plain")

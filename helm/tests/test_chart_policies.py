@@ -30,9 +30,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from podlib import (
     POLICY_BUNDLE,
-    POLICY_MOUNT,
+    SETTINGS_MOUNT,
     http_get,
     materialise_bundle,
+    materialise_settings,
+    opa_mounts,
     run_opa,
     wait_for_status,
 )
@@ -40,6 +42,7 @@ from podlib import (
 from sidecar.opa.bundle import build, read_manifest, served_files
 
 CHART_BUNDLE = CHART / "files" / POLICY_BUNDLE
+SETTINGS_DEFAULTS = CHART / "files" / "vir-settings-defaults.yaml"
 
 
 def _annotations(manifests: list[Manifest]) -> dict[str, str]:
@@ -76,6 +79,7 @@ def test_pods_roll_when_a_policy_changes(helm: Helm, tmp_path: Path) -> None:
     after = _annotations(helm.variant("pdp", chart=chart))
     assert after["checksum/policies"] != before["checksum/policies"]
     assert after["checksum/config"] == before["checksum/config"]
+    assert after["checksum/settings"] == before["checksum/settings"]
 
 
 def test_pods_roll_when_the_configuration_changes(helm: Helm) -> None:
@@ -124,6 +128,8 @@ def test_bundle_config_points_at_the_mounted_secrets(helm: Helm) -> None:
         "/etc/opa/bundle-key": "bundle-key",
         "/etc/opa/bundle-token": "bundle-token",
         "/etc/opa/bundle-ca": "bundle-ca",
+        "/etc/opa/settings/bundle/vir/config/data.json": "settings",
+        "/etc/opa/settings/bundle/.manifest": "settings",
     }
 
 
@@ -134,9 +140,8 @@ def test_opa_serves_the_configmap_bundle_without_tests(
     helm: Helm, opa: Path, tmp_path: Path
 ) -> None:
     manifests = helm.variant("pdp")
-    mounted = materialise_bundle(manifests, "opa", tmp_path / "policy")
     args = args_of(container(statefulset_pod(manifests), "opa"))
-    with run_opa(opa, args, {POLICY_MOUNT: str(mounted)}) as (api, diagnostic):
+    with run_opa(opa, args, opa_mounts(manifests, tmp_path)) as (api, diagnostic):
         assert wait_for_status(f"{diagnostic}/health?bundles", 200, 20), "OPA never became healthy"
         status, policies = http_get(f"{api}/v1/policies")
         assert status == 200
@@ -146,7 +151,9 @@ def test_opa_serves_the_configmap_bundle_without_tests(
         )
         status, config = http_get(f"{api}/v1/data/vir/config")
         assert status == 200
-        assert config["result"]
+        assert config["result"] == yaml.safe_load(SETTINGS_DEFAULTS.read_text(encoding="utf-8"))
+        status, problems = http_get(f"{api}/v1/data/vir/authz/settings_problems")
+        assert (status, problems["result"]) == (200, [])
         # The diagnostic listener, on the pod IP, serves health and metrics only.
         assert http_get(f"{diagnostic}/v1/data")[0] == 404
         assert http_get(f"{diagnostic}/v1/policies")[0] == 404
@@ -223,6 +230,7 @@ def _bundle_opa_args(
     replace = {
         "/etc/opa/config/opa-config.yaml": str(config_file),
         "/etc/opa/bundle-key/public.pem": str(key_file),
+        SETTINGS_MOUNT: str(materialise_settings(manifests, tmp_path / "settings")),
     }
     return args, replace
 
@@ -240,6 +248,9 @@ def test_opa_loads_the_signed_bundle_with_the_rendered_configuration(
             status, bundles = http_get(f"{api}/v1/data/system/bundles")
             assert status == 200
             assert bundles["result"]["vir"]["manifest"]["revision"] == revision
+            # The settings bundle beside it, unsigned: the key verifies the rules only.
+            settings = bundles["result"][f"{tmp_path}/settings/bundle"]["manifest"]
+            assert settings["roots"] == ["vir/config"]
             status, config = http_get(f"{api}/v1/data/vir/config")
             assert status == 200
             assert config["result"]

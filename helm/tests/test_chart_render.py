@@ -71,6 +71,7 @@ def test_manifests_match_the_kubernetes_api_schemas(
             "pdp",
             [
                 "ConfigMap",
+                "ConfigMap",
                 "NetworkPolicy",
                 "Pod",
                 "PodDisruptionBudget",
@@ -83,6 +84,7 @@ def test_manifests_match_the_kubernetes_api_schemas(
         (
             "sidecar",
             [
+                "ConfigMap",
                 "ConfigMap",
                 "NetworkPolicy",
                 "PodDisruptionBudget",
@@ -97,6 +99,7 @@ def test_manifests_match_the_kubernetes_api_schemas(
             [
                 "Certificate",
                 "ConfigMap",
+                "ConfigMap",
                 "NetworkPolicy",
                 "Pod",
                 "PodDisruptionBudget",
@@ -110,6 +113,7 @@ def test_manifests_match_the_kubernetes_api_schemas(
         (
             "bundle",
             [
+                "ConfigMap",
                 "ConfigMap",
                 "HorizontalPodAutoscaler",
                 "NetworkPolicy",

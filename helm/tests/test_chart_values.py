@@ -10,8 +10,17 @@ import pytest
 import yaml
 from chartlib import CHART, Helm, HelmError, container, flag, statefulset_pod
 
-# Maps whose keys are the user's (labels, annotations, selectors): typed, not closed.
-OPEN_MAPS = {"stringMap", "matchLabels"}
+# Maps whose keys are the user's (labels, annotations, selectors, the force's tables of
+# names): typed, not closed.
+OPEN_MAPS = {"stringMap", "matchLabels", "settingsStringMap"}
+# The force's tables keyed by its own codes (organisations, rank ladders, rank prefixes):
+# each value has a schema.
+TYPED_MAPS = {
+    "settingsOrganisations",
+    "settingsRankLadders",
+    "settingsRankLadder",
+    "settingsRankPrefixes",
+}
 # Kubernetes API objects passed through as they are (affinity terms, volume sources): the
 # Kubernetes API validates them, and the chart tests render each against its schemas.
 KUBERNETES_OBJECTS = {"kubernetesObject"}
@@ -118,6 +127,10 @@ def test_schema_closes_every_object() -> None:
         name = path.rsplit("/", 1)[-1]
         if name in OPEN_MAPS:
             assert node["additionalProperties"] == {"type": "string"}, path
+        elif name in TYPED_MAPS:
+            assert path == f"/definitions/{name}", path
+            assert isinstance(node["additionalProperties"], dict), path
+            assert node["additionalProperties"], path
         elif name in KUBERNETES_OBJECTS:
             assert path == f"/definitions/{name}", path
             assert "additionalProperties" not in node, path

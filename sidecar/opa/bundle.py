@@ -1,12 +1,17 @@
-"""Builds the policy as one artefact: a versioned, optionally signed OPA bundle.
+"""Builds the rules as one artefact: a versioned, optionally signed OPA bundle.
 
 `opa build` packs the served policy files (no `*_test.rego`, nothing under a
-`scenarios/` directory) with a manifest that claims the `vir` root and names
-the revision: the SHA-256 of the bundle's content, that is of every file in the
-tarball except `.manifest` and `.signatures.json`, names included. Anyone
-holding the tarball can recompute it (`content_revision`), and the same
-policies give the same revision and the same bytes: `opa build` writes fixed
-timestamps, and RS256 signatures are deterministic.
+`scenarios/` directory) with a manifest that claims the rule packages
+(`vir/authz`) and the shipped settings defaults, which the build moves from
+vir/config/data.yaml to `vir/defaults`. The settings the rules read, at
+`vir/config`, come from a bundle of their own (sidecar.opa.settings), so a
+force's settings never need a rebuilt or re-signed rules bundle.
+
+The manifest names the revision: the SHA-256 of the bundle's content, that is
+of every file in the tarball except `.manifest` and `.signatures.json`, names
+included. Anyone holding the tarball can recompute it (`content_revision`),
+and the same policies give the same revision and the same bytes: `opa build`
+writes fixed timestamps, and RS256 signatures are deterministic.
 
 With a signing key the bundle carries `.signatures.json` over every file,
 manifest included; an OPA started with `--verification-key` refuses a bundle
@@ -35,7 +40,12 @@ DEFAULT_SIGNING_ALGORITHM = "RS256"
 # The key id the signature names; OPA looks the verification key up by it. The
 # chart's policy.bundle.keyId defaults to the same.
 DEFAULT_SIGNING_KEY_ID = "vir-bundle"
-BUNDLE_ROOT = DECISION_PATH.partition("/")[0]
+# The rule packages, and the shipped settings defaults (never read by the rules).
+RULES_ROOT = DECISION_PATH.rpartition("/")[0]
+DEFAULTS_ROOT = "vir/defaults"
+RULES_ROOTS = (RULES_ROOT, DEFAULTS_ROOT)
+# The policy sources keep the defaults where `opa test` serves them to the rules.
+DEFAULTS_SOURCE_DIR = ("vir", "config")
 MANIFEST = ".manifest"
 SIGNATURES = ".signatures.json"
 
@@ -119,6 +129,17 @@ def content_revision(bundle: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
+def read_data(bundle: Path) -> dict[str, Any]:
+    """The data document of a built bundle (its data.json)."""
+    for name, content in _members(bundle):
+        if name == "data.json":
+            data = json.loads(content)
+            if not isinstance(data, dict):
+                raise BundleError(f"{bundle}: data.json is not a JSON object")
+            return data
+    return {}
+
+
 def read_manifest(bundle: Path) -> dict[str, Any]:
     """The `.manifest` of a built bundle."""
     for name, content in _members(bundle):
@@ -148,16 +169,23 @@ def _stage(policy_dir: Path, stage: Path) -> None:
         if relative.as_posix() == MANIFEST:
             continue
         found = True
-        target = stage / relative
+        target = stage / _staged_path(relative)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(policy_dir / relative, target)
     if not found:
         raise BundleError(f"no policy files under {policy_dir}")
 
 
+def _staged_path(relative: Path) -> Path:
+    """Where a served file goes in the bundle: the settings defaults move to vir/defaults."""
+    if relative.parts[: len(DEFAULTS_SOURCE_DIR)] == DEFAULTS_SOURCE_DIR:
+        return Path(DEFAULTS_ROOT, *relative.parts[len(DEFAULTS_SOURCE_DIR) :])
+    return relative
+
+
 def _write_manifest(stage: Path, *, revision: str | None) -> None:
     manifest: dict[str, Any] = {
-        "roots": [BUNDLE_ROOT],
+        "roots": list(RULES_ROOTS),
         "metadata": {"entrypoint": DECISION_PATH},
     }
     if revision is not None:

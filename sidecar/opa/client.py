@@ -3,8 +3,8 @@
 AsyncOpaClient's public API has no unix-socket connector, no pool size and no JSON
 encoder choice, and `query_rule` returns OPA's whole answer. The adapter overrides
 `_init_session` (it must set `_connector` and `_session`, which `query_rule` then
-uses) and asks for the decision with `?provenance`, so the answer names the bundle
-revision that made it. tests/opa/test_client.py pins these library details: an
+uses) and asks for every document with `?provenance`, so the answer names the
+revisions of the bundles that made it. tests/opa/test_client.py pins these library details: an
 upgrade that changes them fails there first.
 """
 
@@ -21,6 +21,7 @@ from opa_client import AsyncOpaClient
 from sidecar.opa.endpoint import OpaEndpoint
 from sidecar.opa.entrypoint import DECISION_PATH
 from sidecar.opa.peer import ExpectedPeer, ImpostorError, verify_peer
+from sidecar.opa.revision import BundleRevisions, bundle_revisions
 
 KEEPALIVE_SECONDS = 30
 REQUEST_TIMEOUT_SECONDS = 30.0
@@ -28,12 +29,12 @@ REQUEST_TIMEOUT_SECONDS = 30.0
 
 @dataclass(frozen=True)
 class Answer:
-    """OPA's answer to the decision query: its result (None when undefined) and the
-    revision of the bundle that decided, from OPA's provenance (None if it names none)."""
+    """OPA's answer to a query: its result (None when undefined) and, from OPA's
+    provenance, the revisions of the bundles it served it from."""
 
     defined: bool
     result: object
-    revision: str | None
+    bundles: BundleRevisions
 
 
 class VerifiedUnixConnector(aiohttp.UnixConnector):
@@ -106,9 +107,13 @@ class DecisionClient(AsyncOpaClient):  # type: ignore[misc]
 
     async def decide(self, document: dict[str, Any]) -> Answer:
         """POST the input to the decision rule; raise ValueError if the answer is not JSON."""
+        return await self.read(DECISION_PATH, document)
+
+    async def read(self, path: str, document: dict[str, Any] | None = None) -> Answer:
+        """The document at `path` (such as vir/authz/decision) for input `document`."""
         answer = await self.query_rule(
-            input_data=document,
-            package_path=DECISION_PATH,
+            input_data=document or {},
+            package_path=path,
             query_params={"provenance": True},
         )
         if not isinstance(answer, dict):
@@ -116,23 +121,5 @@ class DecisionClient(AsyncOpaClient):  # type: ignore[misc]
         return Answer(
             defined="result" in answer,
             result=answer.get("result"),
-            revision=bundle_revision(answer.get("provenance")),
+            bundles=bundle_revisions(answer.get("provenance")),
         )
-
-
-def bundle_revision(provenance: object) -> str | None:
-    """The revision of the one bundle OPA serves, from a provenance object; None if it
-    serves no bundle with a revision. Several bundles with revisions are joined by name."""
-    if not isinstance(provenance, dict):
-        return None
-    bundles = provenance.get("bundles")
-    if not isinstance(bundles, dict):
-        return None
-    revisions: dict[str, str] = {
-        str(name): info["revision"]
-        for name, info in sorted(bundles.items())
-        if isinstance(info, dict) and isinstance(info.get("revision"), str) and info["revision"]
-    }
-    if len(revisions) <= 1:
-        return next(iter(revisions.values()), None)
-    return ",".join(f"{name}={revision}" for name, revision in revisions.items())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
@@ -12,6 +13,11 @@ from sidecar.errors import StartupError
 
 BINARY_ENV_VAR = "VIR_OPA_BINARY"
 BUNDLED_BINARY = Path(".tools/bin/opa")
+# The name OPA gives the rules bundle it loads through its bundle plugin (a signed bundle).
+RULES_BUNDLE_NAME = "rules"
+# How long an OPA with a configured bundle waits for it before it gives up and exits: a
+# bundle it refuses (unsigned, altered) stops it, as a refused bundle on the command line does.
+READY_TIMEOUT_SECONDS = 10
 
 
 class OpaStartError(StartupError):
@@ -40,36 +46,67 @@ def find_binary(
 
 @dataclass(frozen=True)
 class Verification:
-    """The public key an OPA checks the bundle's signature with, and the key id it names."""
+    """The public key an OPA checks the rules bundle's signature with, the key id the
+    signature names, and its algorithm."""
 
     key: Path
     key_id: str
+    algorithm: str = "RS256"
+
+
+def verification_config(rules_bundle: Path, verification: Verification) -> dict[str, object]:
+    """OPA configuration that loads `rules_bundle` through OPA's bundle plugin, which refuses
+    it unless it is signed by `verification`'s key and unaltered.
+
+    Not `--verification-key`: that applies to every bundle on the command line, and the
+    settings bundle beside the rules is the operator's own file, not signed.
+    """
+    return {
+        "bundles": {
+            RULES_BUNDLE_NAME: {
+                "resource": rules_bundle.resolve().as_uri(),
+                "signing": {"keyid": verification.key_id},
+            }
+        },
+        "keys": {
+            verification.key_id: {
+                "algorithm": verification.algorithm,
+                "key": verification.key.read_text(encoding="utf-8"),
+            }
+        },
+    }
+
+
+def write_verification_config(path: Path, rules_bundle: Path, verification: Verification) -> Path:
+    """Write verification_config as OPA's --config-file at `path` (mode 0600)."""
+    text = json.dumps(verification_config(rules_bundle, verification), indent=2)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as config:
+        config.write(text)
+    return path
 
 
 def run_command(
     binary: str,
     *,
     addr: str,
-    bundle: Path,
-    verification: Verification | None = None,
+    bundles: Sequence[Path],
+    config_file: Path | None = None,
     unix_socket_perm: str | None = "600",
     extra: Sequence[str] = (),
 ) -> list[str]:
-    """`opa run --server` serving `bundle` (a built bundle file) on `addr`.
+    """`opa run --server` serving `bundles` (built bundle files or directories) on `addr`.
 
-    `addr` is `unix:///path/opa.sock` or `host:port`. With `verification`, OPA refuses a
-    bundle that is unsigned or whose files do not match its signature.
+    `addr` is `unix:///path/opa.sock` or `host:port`. With `config_file` (such as
+    write_verification_config's), OPA also loads the bundles configured there, and exits if
+    they are not loaded within READY_TIMEOUT_SECONDS.
     """
     command = [binary, "run", "--server", "--addr", addr]
     if addr.startswith("unix://") and unix_socket_perm is not None:
         command += ["--unix-socket-perm", unix_socket_perm]
-    command += ["--bundle", str(bundle)]
-    if verification is not None:
-        command += [
-            "--verification-key",
-            str(verification.key),
-            "--verification-key-id",
-            verification.key_id,
-        ]
+    if config_file is not None:
+        command += ["--config-file", str(config_file)]
+        command += ["--ready-timeout", str(READY_TIMEOUT_SECONDS)]
+    command += ["--bundle", *(str(bundle) for bundle in bundles)]
     command += ["--log-level", "error", "--skip-version-check", *extra]
     return command

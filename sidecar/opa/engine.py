@@ -3,25 +3,41 @@
 Every failure becomes an EngineError with a bounded `kind`, so callers and
 metrics can tell a refused connection from a timeout or an undefined
 decision. Nothing here can turn a failure into an allow.
+
+No decision is given from settings the policy has not passed. The first answer
+that names a new set of bundles (OPA's provenance) has OPA asked, once, for the
+policy's settings problems and the bundles' manifests; until that is done no
+answer from those bundles is given, and if the policy finds a problem none ever
+is: each fails as `settings_invalid`, naming the problems. Decisions themselves
+never evaluate the checks.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import structlog
 
 from sidecar.errors import UnavailableError
-from sidecar.opa.client import DecisionClient
+from sidecar.opa.client import Answer, DecisionClient
 from sidecar.opa.endpoint import OpaEndpoint, parse_opa_url
-from sidecar.opa.entrypoint import DECISION_QUERY
+from sidecar.opa.entrypoint import BUNDLES_PATH, DECISION_QUERY, SETTINGS_PROBLEMS_PATH
 from sidecar.opa.peer import ExpectedPeer, ImpostorError
+from sidecar.opa.revision import BundleRevisions, manifest_roots, policy_revision
+
+log = structlog.get_logger("vir.opa")
 
 # Probe input: the policy must define a decision for any input object, so an
 # undefined answer here means the policy is not loaded.
-_PROBE_INPUT: dict[str, Any] = {"request": {}, "context": {"time": "2026-01-12T00:00:00Z"}}
+PROBE_INPUT: dict[str, Any] = {"request": {}, "context": {"time": "2026-01-12T00:00:00Z"}}
+# Sets of bundles whose settings check is remembered (a reload brings a new set).
+VETTED_KEPT = 16
+# Problems named in one error; the log names them all.
+PROBLEMS_NAMED = 5
 
 
 class EngineError(UnavailableError):
@@ -38,6 +54,32 @@ class EngineTimeout(EngineError):
 
     def __init__(self, seconds: float) -> None:
         super().__init__("timeout", f"no answer within {seconds * 1000:.0f} ms")
+
+
+class SettingsRefused(EngineError):
+    """The policy finds problems in the settings OPA serves: no decision is given from them."""
+
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        super().__init__("settings_invalid", describe_problems(problems))
+        self.problems = problems
+
+
+def describe_problems(problems: tuple[str, ...]) -> str:
+    """The problems in one line, the first PROBLEMS_NAMED of them named."""
+    shown = "; ".join(problems[:PROBLEMS_NAMED])
+    more = len(problems) - PROBLEMS_NAMED
+    noun = "problem" if len(problems) == 1 else "problems"
+    return f"the policy settings have {len(problems)} {noun}: {shown}" + (
+        f"; and {more} more" if more > 0 else ""
+    )
+
+
+@dataclass(frozen=True)
+class Vetted:
+    """What one set of bundles was found to be: its policy revision and settings problems."""
+
+    revision: str
+    problems: tuple[str, ...]
 
 
 def _impostor_in(error: BaseException) -> ImpostorError | None:
@@ -88,6 +130,8 @@ class OpaEngine:
         self.revision: str | None = None
         self._in_flight: dict[DecisionClient, int] = {}
         self._retired: set[DecisionClient] = set()
+        self._vetted: OrderedDict[BundleRevisions, Vetted] = OrderedDict()
+        self._vetting: dict[BundleRevisions, asyncio.Future[Vetted]] = {}
 
     @property
     def url(self) -> str:
@@ -113,10 +157,14 @@ class OpaEngine:
         self, endpoint: OpaEndpoint, *, peer: ExpectedPeer, timeout: float
     ) -> Evaluation | None:
         """Move to the OPA at `endpoint` if it answers with a decision, and return that
-        probe's evaluation; otherwise stay, and return None."""
+        probe's evaluation; otherwise stay, and return None. Raise SettingsRefused, and
+        stay, if the policy finds problems in the settings that OPA serves."""
         client = await self._open(endpoint, peer)
         try:
-            evaluation = await self._evaluate_on(client, _PROBE_INPUT, timeout=timeout)
+            evaluation = await self._evaluate_on(client, PROBE_INPUT, timeout=timeout)
+        except SettingsRefused:
+            await client.close_connection()
+            raise
         except EngineError:
             evaluation = None
         if evaluation is None or not _is_decision(evaluation.result):
@@ -161,6 +209,8 @@ class OpaEngine:
         try:
             async with asyncio.timeout(timeout):
                 answer = await client.decide(document)
+                if answer.defined:
+                    vetted = await self._vetted_for(client, answer.bundles)
         except TimeoutError as error:
             raise EngineTimeout(timeout) from error
         except aiohttp.ClientResponseError as error:
@@ -174,18 +224,72 @@ class OpaEngine:
             raise EngineError("bad_response", "OPA's answer is not JSON") from error
         if not answer.defined:
             raise EngineError("undefined", f"{DECISION_QUERY} is undefined")
-        evaluation = Evaluation(answer.result, answer.revision or self._fallback_revision)
         if client is self._client:
-            self.revision = evaluation.revision
-        return evaluation
+            self.revision = vetted.revision
+        if vetted.problems:
+            raise SettingsRefused(vetted.problems)
+        return Evaluation(answer.result, vetted.revision)
+
+    async def _vetted_for(self, client: DecisionClient, bundles: BundleRevisions) -> Vetted:
+        """What the bundles of an answer were found to be; checked once per set of bundles.
+
+        Concurrent checks wait for the one check of a new set. It goes on if they give up
+        (the decision's time ran out), so that the next check finds it done.
+        """
+        vetted = self._vetted.get(bundles)
+        if vetted is not None:
+            return vetted
+        vetting = self._vetting.get(bundles)
+        if vetting is None:
+            vetting = asyncio.ensure_future(self._vet(client, bundles))
+            self._vetting[bundles] = vetting
+            vetting.add_done_callback(lambda done: self._vetting_done(bundles, done))
+        return await asyncio.shield(vetting)
+
+    def _vetting_done(self, bundles: BundleRevisions, vetting: asyncio.Future[Vetted]) -> None:
+        self._vetting.pop(bundles, None)
+        if vetting.cancelled() or vetting.exception() is not None:
+            return  # the next answer from these bundles asks again
+        self._vetted[bundles] = vetting.result()
+        while len(self._vetted) > VETTED_KEPT:
+            self._vetted.popitem(last=False)
+
+    async def _vet(self, client: DecisionClient, bundles: BundleRevisions) -> Vetted:
+        """Ask OPA for the settings problems and the bundles' manifests, from `bundles`."""
+        problems = await client.read(SETTINGS_PROBLEMS_PATH)
+        manifests = await client.read(BUNDLES_PATH)
+        for answer in (problems, manifests):
+            if answer.bundles != bundles:
+                # OPA moved to other bundles meanwhile: these are never answered for.
+                raise EngineError("policy_changed", "OPA changed policy while it was checked")
+        revision = policy_revision(bundles, manifest_roots(manifests.result))
+        vetted = Vetted(revision or self._fallback_revision, _problems(problems))
+        if vetted.problems:
+            log.error(
+                "policy_settings_refused",
+                policy_revision=vetted.revision,
+                problems=list(vetted.problems),
+            )
+        return vetted
 
     async def probe(self, *, timeout: float) -> bool:
         """True when OPA answers with a defined decision, i.e. the policy is loaded."""
         try:
-            evaluation = await self.evaluate(_PROBE_INPUT, timeout=timeout)
+            evaluation = await self.evaluate(PROBE_INPUT, timeout=timeout)
         except EngineError:
             return False
         return _is_decision(evaluation.result)
+
+
+def _problems(answer: Answer) -> tuple[str, ...]:
+    """The settings problems in OPA's answer; a problem too if the answer is not a list of
+    messages, since then the settings were never checked."""
+    if not answer.defined:
+        return (f"the policy defines no settings check ({SETTINGS_PROBLEMS_PATH} is undefined)",)
+    result = answer.result
+    if not isinstance(result, list) or not all(isinstance(p, str) for p in result):
+        return (f"the policy's settings check ({SETTINGS_PROBLEMS_PATH}) is not a list of texts",)
+    return tuple(sorted(result))
 
 
 def _is_decision(result: object) -> bool:

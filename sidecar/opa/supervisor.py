@@ -5,11 +5,15 @@ Each launch gets a fresh directory, mode 0700, inside the sidecar's working dire
 port is opened. Before OPA counts as ready, the kernel must confirm (SO_PEERCRED) that the
 process serving the socket is the child just started.
 
-OPA serves a built bundle (sidecar.opa.bundle): one built from --policy-dir at each launch,
-or a copy of --policy-bundle. When the source changes, or on SIGHUP, a second OPA starts on
-the new bundle beside the first; once it answers, the engine moves every new check to it in
-one step, and the old OPA stops after its last check. No check fails or waits, and no
-decision is made by a half-loaded policy: each OPA only ever holds one bundle.
+OPA serves two bundles: the rules (sidecar.opa.bundle), built from --policy-dir at each
+launch or a copy of --policy-bundle, and the settings (sidecar.opa.settings), the force's
+--policy-settings file merged over the defaults the rules bundle carries. When either source
+changes, or on SIGHUP, a second OPA starts on the new bundles beside the first; once it
+answers, and the policy finds no problem in its settings, the engine moves every new check
+to it in one step, and the old OPA stops after its last check. No check fails or waits, and
+no decision is made by a half-loaded policy: each OPA only ever holds one set of bundles.
+Settings with a problem never serve: they stop the start, and on a reload the running OPA
+carries on with the settings it has.
 """
 
 from __future__ import annotations
@@ -26,9 +30,14 @@ from pathlib import Path
 import structlog
 
 from sidecar.errors import StartupError
-from sidecar.opa import bundle
+from sidecar.opa import bundle, settings
 from sidecar.opa import workdir as opa_workdir
-from sidecar.opa.command import OpaStartError, Verification, run_command
+from sidecar.opa.command import (
+    OpaStartError,
+    Verification,
+    run_command,
+    write_verification_config,
+)
 from sidecar.opa.endpoint import OpaEndpoint, unix_endpoint
 from sidecar.opa.peer import ExpectedPeer, ImpostorError, verify_socket_path
 
@@ -42,6 +51,8 @@ WATCHDOG_SECONDS = 5.0
 WATCHDOG_INTERVAL_SECONDS = 1.0
 SOCKET_NAME = "opa.sock"
 BUNDLE_NAME = "vir-policy.tar.gz"
+SETTINGS_NAME = "vir-settings"
+OPA_CONFIG_NAME = "opa-config.json"
 # How often the bundle source is looked at for changes.
 SOURCE_POLL_SECONDS = 1.0
 # sun_path holds 108 bytes, the last one a NUL.
@@ -64,15 +75,17 @@ def die_with_parent_prefix() -> list[str]:
 
 @dataclass(frozen=True)
 class BundleSource:
-    """Where the managed OPA's bundle comes from: policy sources built at each launch, or a
-    built bundle file; with `verification`, OPA refuses a bundle not signed by that key."""
+    """Where the managed OPA's bundles come from: policy sources built at each launch, or a
+    built bundle file, and the force's settings file (None: the defaults); with
+    `verification`, OPA refuses a rules bundle not signed by that key."""
 
     policy_dir: Path | None = None
     bundle_file: Path | None = None
     verification: Verification | None = None
+    settings_file: Path | None = None
 
     def fingerprint(self) -> str:
-        """A digest that changes when the bundle OPA would get changes."""
+        """A digest that changes when the bundles OPA would get change."""
         digest = hashlib.sha256()
         if self.bundle_file is not None:
             digest.update(self.bundle_file.read_bytes())
@@ -80,16 +93,37 @@ class BundleSource:
             for relative in bundle.served_files(self.policy_dir):
                 digest.update(relative.as_posix().encode() + b"\0")
                 digest.update((self.policy_dir / relative).read_bytes() + b"\0")
+        if self.settings_file is not None:
+            digest.update(b"settings\0" + self.settings_file.read_bytes())
         return digest.hexdigest()
 
-    def materialise(self, binary: str, destination: Path) -> None:
-        """Write the bundle OPA is to load at `destination`."""
+    def materialise(self, binary: str, run_dir: Path) -> Materialised:
+        """Write the bundles OPA is to load into `run_dir`."""
+        rules = run_dir / BUNDLE_NAME
         if self.bundle_file is not None:
-            shutil.copyfile(self.bundle_file, destination)
+            shutil.copyfile(self.bundle_file, rules)
         elif self.policy_dir is not None:
-            bundle.build(self.policy_dir, destination, opa_binary=binary)
+            bundle.build(self.policy_dir, rules, opa_binary=binary)
         else:
             raise OpaStartError("no policy: give --policy-dir or --policy-bundle")
+        # The defaults of the very rules OPA gets, whatever the sources hold by now.
+        defaults = settings.defaults_of_bundle(rules)
+        served = settings.write_bundle(
+            settings.effective(defaults, self.settings_file), run_dir / SETTINGS_NAME
+        )
+        if self.verification is None:
+            return Materialised(bundles=(rules, served.path), config_file=None)
+        config = write_verification_config(run_dir / OPA_CONFIG_NAME, rules, self.verification)
+        return Materialised(bundles=(served.path,), config_file=config)
+
+
+@dataclass(frozen=True)
+class Materialised:
+    """The bundles on OPA's command line, and its configuration file (a signed rules bundle
+    is loaded through it)."""
+
+    bundles: tuple[Path, ...]
+    config_file: Path | None
 
 
 @dataclass
@@ -104,7 +138,9 @@ class OpaSupervisor:
 
     `switch_to(endpoint, peer)` moves the engine to the OPA at `endpoint`, served by
     `peer`, if it answers with the policy loaded, and returns the revision it answered
-    with (None if it does not answer yet); `on_ready(revision)` runs after every start or
+    with (None if it does not answer yet); it raises a StartupError if that OPA must not
+    serve (the policy finds problems in its settings), which fails the start, or on a
+    reload leaves the running OPA serving. `on_ready(revision)` runs after every start or
     reload once it does; `on_down(why)` runs as soon as the process is seen to exit.
     `probe()` is the liveness probe of the watchdog, which kills an OPA that fails it for
     WATCHDOG_SECONDS.
@@ -179,8 +215,7 @@ class OpaSupervisor:
         process: asyncio.subprocess.Process | None = None
         try:
             fingerprint = await asyncio.to_thread(self._source.fingerprint)
-            bundle_path = run_dir / BUNDLE_NAME
-            await asyncio.to_thread(self._source.materialise, self._binary, bundle_path)
+            served = await asyncio.to_thread(self._source.materialise, self._binary, run_dir)
             socket_path = run_dir / SOCKET_NAME
             if len(os.fsencode(socket_path)) > MAX_SOCKET_PATH_BYTES:
                 raise OpaStartError(
@@ -192,8 +227,8 @@ class OpaSupervisor:
                 *run_command(
                     self._binary,
                     addr=f"unix://{socket_path}",
-                    bundle=bundle_path,
-                    verification=self._source.verification,
+                    bundles=served.bundles,
+                    config_file=served.config_file,
                 ),
                 stdin=asyncio.subprocess.DEVNULL,
             )

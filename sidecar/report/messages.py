@@ -1,8 +1,9 @@
 """The policy's own words for its reason codes, read with `opa eval`.
 
 Audit records hold reason codes only. Their messages come from the policy's finding_text,
-evaluated over the bundle built from the same sources as the sidecar's; when that cannot
-be done, the report shows the codes and says why.
+evaluated over the rules bundle built from the same sources as the sidecar's, and named by
+its revision as decisions name it (`rules@sha256:...`; the messages do not depend on the
+settings); when that cannot be done, the report shows the codes and says why.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from sidecar.opa import bundle as policy_bundle
 from sidecar.opa.command import find_binary
 
 FINDING_TEXT_QUERY = "data.vir.authz.finding_text"
+# How a decision's policy_revision names its rules bundle (sidecar.opa.revision).
+RULES_PREFIX = "rules@"
 EVAL_TIMEOUT_SECONDS = 60
 
 
@@ -51,7 +54,8 @@ def load_messages(policy_dir: Path, opa_binary: str | None) -> PolicyMessages:
         binary = find_binary(opa_binary, os.environ)
         with tempfile.TemporaryDirectory(prefix="vir-report-") as work:
             bundle = Path(work) / "vir-policy.tar.gz"
-            revision = policy_bundle.build(policy_dir, bundle, opa_binary=binary).revision
+            built = policy_bundle.build(policy_dir, bundle, opa_binary=binary)
+            revision = f"{RULES_PREFIX}{built.revision}"
             result = subprocess.run(
                 [binary, "eval", "--format", "json", "--bundle", str(bundle), FINDING_TEXT_QUERY],
                 capture_output=True,

@@ -12,15 +12,18 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from sidecar.opa import settings
 from sidecar.opa.bundle import (
-    BUNDLE_ROOT,
+    RULES_ROOTS,
     Bundle,
     BundleError,
     build,
     content_revision,
+    read_data,
     read_manifest,
     served_files,
 )
@@ -49,17 +52,18 @@ def built(tmp_path: Path) -> Bundle:
     return build(POLICIES, tmp_path / "out" / "vir-policy.tar.gz", opa_binary=OPA)
 
 
-def test_the_decision_query_is_defined_by_the_built_bundle(built: Bundle) -> None:
+def test_the_decision_query_is_defined_by_the_built_bundle(built: Bundle, tmp_path: Path) -> None:
+    served = settings.write_bundle(settings.defaults_of_bundle(built.path), tmp_path / "settings")
     result = subprocess.run(
-        [OPA, "eval", "--format", "json", "--bundle", str(built.path), "--stdin-input",
-         DECISION_QUERY],
+        [OPA, "eval", "--format", "json", "--bundle", str(built.path),
+         "--bundle", str(served.path), "--stdin-input", DECISION_QUERY],
         input='{"request": {}, "context": {"time": "2026-01-12T00:00:00Z"}}',
         capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
     (expression,) = json.loads(result.stdout)["result"][0]["expressions"]
     assert expression["value"]["allow"] is False
     assert expression["value"]["reasons"]
-    assert DECISION_PATH.split("/")[0] == BUNDLE_ROOT
+    assert DECISION_PATH.rpartition("/")[0] == RULES_ROOTS[0]
 
 
 def test_bundle_holds_the_served_policy_and_no_tests_or_scenarios(built: Bundle) -> None:
@@ -74,9 +78,19 @@ def test_bundle_holds_the_served_policy_and_no_tests_or_scenarios(built: Bundle)
     assert not built.signed
 
 
-def test_manifest_claims_the_root_and_names_the_content_digest(built: Bundle) -> None:
+def test_the_defaults_are_carried_at_vir_defaults_and_the_settings_root_left_free(
+    built: Bundle,
+) -> None:
+    shipped = yaml.safe_load((POLICIES / "vir" / "config" / "data.yaml").read_text())
+    assert read_data(built.path) == {"vir": {"defaults": shipped}}
+    assert settings.defaults_of_bundle(built.path) == shipped
+
+
+def test_manifest_claims_the_rules_and_defaults_and_names_the_content_digest(
+    built: Bundle,
+) -> None:
     manifest = read_manifest(built.path)
-    assert manifest["roots"] == ["vir"]
+    assert manifest["roots"] == ["vir/authz", "vir/defaults"]
     assert manifest["revision"] == built.revision == content_revision(built.path)
     assert built.revision.startswith("sha256:")
     assert len(built.revision) == len("sha256:") + 64

@@ -11,13 +11,12 @@ import inspect
 from typing import Any
 
 import aiohttp
-import pytest
 from aiohttp import web
 from opa_client import AsyncOpaClient
 
-from sidecar.opa.client import DecisionClient, bundle_revision
+from sidecar.opa.client import DecisionClient
 from sidecar.opa.endpoint import parse_opa_url
-from sidecar.opa.entrypoint import DECISION_PATH
+from sidecar.opa.entrypoint import BUNDLES_PATH, DECISION_PATH, SETTINGS_PROBLEMS_PATH
 
 
 def test_the_library_still_has_the_hooks_the_adapter_overrides() -> None:
@@ -42,10 +41,12 @@ async def test_query_rule_posts_through_the_session_the_adapter_made() -> None:
 
     async def decision(request: web.Request) -> web.Response:
         seen.append((request.path, request.query_string, await request.json()))
-        return web.json_response({"result": {"allow": True}, "provenance": {}})
+        provenance = {"bundles": {"rules": {"revision": "r1"}, "settings": {"revision": "s1"}}}
+        return web.json_response({"result": {"allow": True}, "provenance": provenance})
 
     app = web.Application()
-    app.router.add_post(f"/v1/data/{DECISION_PATH}", decision)
+    for path in (DECISION_PATH, SETTINGS_PROBLEMS_PATH, BUNDLES_PATH):
+        app.router.add_post(f"/v1/data/{path}", decision)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -61,23 +62,16 @@ async def test_query_rule_posts_through_the_session_the_adapter_made() -> None:
         assert client._connector.limit == 3
         answer = await client.decide({"x": 1})
         assert client._session._connector is client._connector
+        await client.read(SETTINGS_PROBLEMS_PATH)
+        await client.read(BUNDLES_PATH)
     finally:
         await client.close_connection()
         await runner.cleanup()
     assert answer.defined
     assert answer.result == {"allow": True}
-    assert seen == [(f"/v1/data/{DECISION_PATH}", "provenance=True", {"input": {"x": 1}})]
-
-
-@pytest.mark.parametrize(
-    ("provenance", "revision"),
-    [
-        ({"bundles": {"/run/vir-policy.tar.gz": {"revision": "sha256:aa"}}}, "sha256:aa"),
-        ({"bundles": {"b": {"revision": "r2"}, "a": {"revision": "r1"}}}, "a=r1,b=r2"),
-        ({"bundles": {"dir": {"revision": ""}}}, None),
-        ({"version": "1.0"}, None),
-        (None, None),
-    ],
-)
-def test_the_bundle_revision_is_read_from_provenance(provenance: object, revision: str) -> None:
-    assert bundle_revision(provenance) == revision
+    assert answer.bundles == (("rules", "r1"), ("settings", "s1"))
+    assert seen == [
+        (f"/v1/data/{DECISION_PATH}", "provenance=True", {"input": {"x": 1}}),
+        (f"/v1/data/{SETTINGS_PROBLEMS_PATH}", "provenance=True", {"input": {}}),
+        (f"/v1/data/{BUNDLES_PATH}", "provenance=True", {"input": {}}),
+    ]

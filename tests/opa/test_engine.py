@@ -1,4 +1,5 @@
-"""The OPA client wrapper against a stand-in HTTP server: every failure is an EngineError."""
+"""The OPA client wrapper against a stand-in HTTP server: every failure is an EngineError, and
+no decision is given from settings the policy has not passed."""
 
 from __future__ import annotations
 
@@ -13,36 +14,80 @@ import pytest
 from aiohttp import web
 
 from sidecar.opa.endpoint import BadOpaUrl, unix_endpoint
-from sidecar.opa.engine import EngineError, EngineTimeout, OpaEngine
+from sidecar.opa.engine import (
+    PROBLEMS_NAMED,
+    EngineError,
+    EngineTimeout,
+    OpaEngine,
+    SettingsRefused,
+    describe_problems,
+)
+from sidecar.opa.entrypoint import BUNDLES_PATH, DECISION_PATH, SETTINGS_PROBLEMS_PATH
 from sidecar.opa.peer import ExpectedPeer
 
 DECISION = {"allow": False, "reasons": [], "advice": [], "obligations": []}
-REVISION = "sha256:" + "ab" * 32
-PROVENANCE = {"version": "1.0.0", "bundles": {"/run/vir-policy.tar.gz": {"revision": REVISION}}}
+RULES = "sha256:" + "ab" * 32
+SETTINGS = "sha256:" + "cd" * 32
+REVISION = f"rules@{RULES}+settings@{SETTINGS}"
+PROVENANCE = {
+    "version": "1.0.0",
+    "bundles": {
+        "/run/vir-policy.tar.gz": {"revision": RULES},
+        "/run/vir-settings": {"revision": SETTINGS},
+    },
+}
+MANIFESTS = {
+    "/run/vir-policy.tar.gz": {"manifest": {"roots": ["vir/authz", "vir/defaults"]}},
+    "/run/vir-settings": {"manifest": {"roots": ["vir/config"]}},
+}
 Handler = Callable[[web.Request], Any]
 
 
 class StandInOpa:
+    """The decision at `handler`, and the settings check and manifests of the same bundles."""
+
     def __init__(self) -> None:
         self.handler: Handler = self.defined
         self.bodies: list[Any] = []
         self.queries: list[str] = []
+        self.provenance: dict[str, Any] = PROVENANCE
+        self.problems: object = []
+        self.checks = 0
 
     async def defined(self, request: web.Request) -> web.Response:
         self.bodies.append(await request.json())
         self.queries.append(request.query_string)
-        return web.json_response({"result": DECISION, "provenance": PROVENANCE})
+        return web.json_response({"result": DECISION, "provenance": self.provenance})
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         result: web.StreamResponse = await self.handler(request)
         return result
 
+    async def settings_problems(self, request: web.Request) -> web.Response:
+        self.checks += 1
+        answer: dict[str, Any] = {"provenance": self.provenance}
+        if self.problems is not None:
+            answer["result"] = self.problems
+        return web.json_response(answer)
+
+    async def _problems_route(self, request: web.Request) -> web.Response:
+        return await self.settings_problems(request)  # looked up per request: tests replace it
+
+    async def manifests(self, request: web.Request) -> web.Response:
+        return web.json_response({"result": MANIFESTS, "provenance": self.provenance})
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post(f"/v1/data/{DECISION_PATH}", self.dispatch)
+        app.router.add_post(f"/v1/data/{SETTINGS_PROBLEMS_PATH}", self._problems_route)
+        app.router.add_post(f"/v1/data/{BUNDLES_PATH}", self.manifests)
+        return app
+
 
 @pytest.fixture
 async def opa() -> AsyncIterator[tuple[StandInOpa, OpaEngine]]:
     stand_in = StandInOpa()
-    app = web.Application()
-    app.router.add_post("/v1/data/vir/authz/decision", stand_in.dispatch)
+    app = stand_in.app()
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -70,6 +115,7 @@ async def test_the_revision_is_the_one_opa_names_in_its_provenance(
     stand_in, engine = opa
     assert (await engine.evaluate({}, timeout=1)).revision == REVISION
     assert stand_in.queries == ["provenance=True"]
+    assert engine.revision == REVISION
 
 
 async def test_without_a_bundle_revision_the_fallback_is_reported(
@@ -77,11 +123,95 @@ async def test_without_a_bundle_revision_the_fallback_is_reported(
 ) -> None:
     stand_in, engine = opa
 
-    async def no_bundle(request: web.Request) -> web.Response:
-        return web.json_response({"result": DECISION, "provenance": {"version": "1.0.0"}})
-
-    stand_in.handler = no_bundle
+    stand_in.provenance = {"version": "1.0.0"}
     assert (await engine.evaluate({}, timeout=1)).revision == "unknown"
+
+
+async def test_the_settings_are_checked_once_for_each_set_of_bundles(
+    opa: tuple[StandInOpa, OpaEngine],
+) -> None:
+    stand_in, engine = opa
+    await asyncio.gather(*(engine.evaluate({}, timeout=1) for _ in range(20)))
+    assert stand_in.checks == 1
+    assert await engine.probe(timeout=1) is True
+    assert stand_in.checks == 1
+    # A reload brings new settings: they are checked before any decision from them is given.
+    stand_in.provenance = {
+        "bundles": {**PROVENANCE["bundles"], "/run/vir-settings": {"revision": "s2"}}
+    }
+    assert (await engine.evaluate({}, timeout=1)).revision == f"rules@{RULES}+settings@s2"
+    assert stand_in.checks == 2
+
+
+@pytest.mark.parametrize(
+    ("problems", "named"),
+    [
+        (
+            ['organisation_aliases["gmp"] names unknown organisation "greater_manchster"'],
+            'organisation_aliases["gmp"] names unknown organisation "greater_manchster"',
+        ),
+        (None, "the policy defines no settings check"),
+        ({"not": "a list"}, "is not a list of texts"),
+        ([1, 2], "is not a list of texts"),
+    ],
+)
+async def test_no_decision_is_given_from_settings_with_a_problem(
+    opa: tuple[StandInOpa, OpaEngine], problems: object, named: str
+) -> None:
+    stand_in, engine = opa
+    stand_in.problems = problems
+    for _ in range(3):
+        with pytest.raises(SettingsRefused) as refused:
+            await engine.evaluate({}, timeout=1)
+        assert refused.value.kind == "settings_invalid"
+        assert named in str(refused.value)
+    assert await engine.probe(timeout=1) is False
+    assert stand_in.checks == 1
+    assert engine.revision == REVISION  # what OPA serves, though it decides nothing
+
+
+def test_the_problems_are_named_in_one_line() -> None:
+    many = tuple(f"problem {n}" for n in range(PROBLEMS_NAMED + 2))
+    assert describe_problems(many[:1]) == "the policy settings have 1 problem: problem 0"
+    described = describe_problems(many)
+    assert described.startswith(f"the policy settings have {len(many)} problems: problem 0;")
+    assert f"problem {PROBLEMS_NAMED - 1}; and 2 more" in described
+    assert f"problem {PROBLEMS_NAMED}" not in described
+
+
+async def test_a_policy_change_during_the_check_gives_no_decision_and_is_checked_again(
+    opa: tuple[StandInOpa, OpaEngine],
+) -> None:
+    stand_in, engine = opa
+    before = stand_in.settings_problems
+
+    async def moved_on(request: web.Request) -> web.Response:
+        stand_in.provenance = {"bundles": {"/run/other": {"revision": "x"}}}
+        return await before(request)
+
+    stand_in.settings_problems = moved_on  # type: ignore[method-assign]
+    with pytest.raises(EngineError) as error:
+        await engine.evaluate({}, timeout=1)
+    assert error.value.kind == "policy_changed"
+    stand_in.settings_problems = before  # type: ignore[method-assign]
+    assert (await engine.evaluate({}, timeout=1)).revision == "unknown"  # /run/other has no roots
+
+
+async def test_a_check_that_fails_is_asked_again_by_the_next_decision(
+    opa: tuple[StandInOpa, OpaEngine],
+) -> None:
+    stand_in, engine = opa
+    before = stand_in.settings_problems
+
+    async def failing(request: web.Request) -> web.Response:
+        return web.json_response({"code": "internal_error"}, status=500)
+
+    stand_in.settings_problems = failing  # type: ignore[method-assign]
+    with pytest.raises(EngineError) as error:
+        await engine.evaluate({}, timeout=1)
+    assert error.value.kind == "http_status"
+    stand_in.settings_problems = before  # type: ignore[method-assign]
+    assert (await engine.evaluate({}, timeout=1)).revision == REVISION
 
 
 async def test_undefined_decision_is_an_error(opa: tuple[StandInOpa, OpaEngine]) -> None:
@@ -181,9 +311,7 @@ def test_bad_url_is_refused(url: str) -> None:
 async def unix_opa(tmp_path: Path) -> AsyncIterator[tuple[StandInOpa, str]]:
     """The stand-in OPA on a unix socket, served by this very process."""
     stand_in = StandInOpa()
-    app = web.Application()
-    app.router.add_post("/v1/data/vir/authz/decision", stand_in.dispatch)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(stand_in.app())
     await runner.setup()
     path = str(tmp_path / "opa.sock")
     site = web.UnixSite(runner, path)
@@ -243,10 +371,11 @@ async def test_bearer_token_is_sent_with_every_query(tmp_path: Path) -> None:
 
     async def decision(request: web.Request) -> web.Response:
         seen.append(request.headers.get("Authorization"))
-        return web.json_response({"result": DECISION})
+        return web.json_response({"result": DECISION if "decision" in request.path else []})
 
     app = web.Application()
-    app.router.add_post("/v1/data/vir/authz/decision", decision)
+    for path in (DECISION_PATH, SETTINGS_PROBLEMS_PATH, BUNDLES_PATH):
+        app.router.add_post(f"/v1/data/{path}", decision)
     runner = web.AppRunner(app)
     await runner.setup()
     path = str(tmp_path / "opa.sock")
@@ -259,7 +388,8 @@ async def test_bearer_token_is_sent_with_every_query(tmp_path: Path) -> None:
     finally:
         await engine.close()
         await runner.cleanup()
-    assert seen == ["Bearer s3cret-token", "Bearer s3cret-token"]
+    # The decision, the settings check and the manifests, then the second decision.
+    assert seen == ["Bearer s3cret-token"] * 4
 
 
 async def test_switch_moves_new_checks_and_lets_a_check_in_flight_finish(tmp_path: Path) -> None:
@@ -276,8 +406,7 @@ async def test_switch_moves_new_checks_and_lets_a_check_in_flight_finish(tmp_pat
     runners = []
     paths = []
     for name, handler in (("old", old), ("new", new)):
-        app = web.Application()
-        app.router.add_post("/v1/data/vir/authz/decision", handler)
+        app = _single_bundle_opa(handler, name)
         runner = web.AppRunner(app)
         await runner.setup()
         path = str(tmp_path / f"{name}.sock")
@@ -316,5 +445,42 @@ async def test_switch_to_an_opa_without_the_policy_stays(opa: tuple[StandInOpa, 
     assert (await engine.evaluate({}, timeout=1)).result == DECISION  # the old session is kept
 
 
+async def test_switch_to_an_opa_whose_settings_have_a_problem_is_refused_and_stays(
+    opa: tuple[StandInOpa, OpaEngine],
+) -> None:
+    stand_in, engine = opa
+    before = engine.endpoint
+    assert (await engine.evaluate({}, timeout=1)).revision == REVISION
+    stand_in.provenance = {
+        "bundles": {**PROVENANCE["bundles"], "/run/vir-settings": {"revision": "s2"}}
+    }
+    stand_in.problems = ["maximum_clearance_days is 0: it must be greater than 0"]
+    with pytest.raises(SettingsRefused, match="maximum_clearance_days is 0"):
+        await engine.switch(before, peer=ExpectedPeer.same_user(), timeout=1)
+    assert engine.endpoint == before
+
+
 def _bundle(revision: str) -> dict[str, Any]:
     return {"bundles": {"vir-policy.tar.gz": {"revision": revision}}}
+
+
+def _single_bundle_opa(decision: Handler, revision: str) -> web.Application:
+    """An OPA serving rules and settings in one bundle, named `revision`, with no problems."""
+
+    async def problems(request: web.Request) -> web.Response:
+        return web.json_response({"result": [], "provenance": _bundle(revision)})
+
+    async def manifests(request: web.Request) -> web.Response:
+        manifest = {"roots": ["vir"], "revision": revision}
+        return web.json_response(
+            {
+                "result": {"vir-policy.tar.gz": {"manifest": manifest}},
+                "provenance": _bundle(revision),
+            }
+        )
+
+    app = web.Application()
+    app.router.add_post(f"/v1/data/{DECISION_PATH}", decision)
+    app.router.add_post(f"/v1/data/{SETTINGS_PROBLEMS_PATH}", problems)
+    app.router.add_post(f"/v1/data/{BUNDLES_PATH}", manifests)
+    return app

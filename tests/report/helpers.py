@@ -61,7 +61,7 @@ def record(
     facts: Mapping[str, object] | None = COUNSELLING_FACTS,
     error: str | None = None,
     caller: str = "records-system-1",
-    revision: str = "sha256:rev-a",
+    revision: str = "rules@sha256:rev-a+settings@sha256:set-a",
     old_format: bool = False,
 ) -> dict[str, object]:
     """A record as the sidecar writes it; `old_format` drops what format 2 added."""

@@ -109,7 +109,8 @@ def test_deny_reasons_carry_the_policys_message(key_file: Path, good_trail: Path
     }
     messages = summary["policy_messages"]
     assert isinstance(messages, dict)
-    assert str(messages["policy_revision"]).startswith("sha256:")
+    # Named as decisions name their rules: rules@<the rules bundle revision>+settings@...
+    assert str(messages["policy_revision"]).startswith("rules@sha256:")
 
 
 def test_without_the_policy_the_codes_are_shown(

@@ -3,8 +3,41 @@ The containers of a vir-sidecar pod. OPA, and in sidecar mode vir-sidecar
 itself, are native sidecar containers (init containers with restartPolicy:
 Always): each starts only once the one before it passes its startup probe, and
 on shutdown each stops only after the containers that depend on it have
-exited, so vir-sidecar drains in-flight checks while OPA still answers.
+exited, so vir-sidecar drains in-flight checks while OPA still answers. With
+policy.settingsFrom, an init container first writes the settings bundle.
 */}}
+
+{{- define "vir-sidecar.settingsContainer" -}}
+{{- $v := .Values }}
+{{- $from := include "vir-sidecar.settingsFromName" . }}
+{{- $source := index $v.policy.settingsFrom $from }}
+- name: settings
+  image: {{ include "vir-sidecar.imageRef" (list $v.image .Chart.AppVersion) | quote }}
+  imagePullPolicy: {{ $v.image.pullPolicy }}
+  # The force's settings file merged over the shipped defaults, written as the
+  # bundle OPA serves at vir/config. A file that cannot be read or is not a
+  # mapping stops the pod here; the policy's own checks of the settings run when
+  # vir-sidecar starts, and refuse settings with a bad entry by name.
+  args:
+    - settings
+    - build
+    - /etc/vir-sidecar/settings-source/{{ $source.key }}
+    - --defaults=/etc/vir-sidecar/settings-defaults/{{ include "vir-sidecar.settingsDefaultsFile" . }}
+    - --out={{ include "vir-sidecar.settingsBundlePath" . }}
+  resources:
+    {{- toYaml $v.sidecar.resources | nindent 4 }}
+  securityContext:
+    {{- include "vir-sidecar.containerSecurityContext" (list .Values.containerSecurityContext nil nil) | trim | nindent 4 }}
+  volumeMounts:
+    - name: settings
+      mountPath: {{ include "vir-sidecar.settingsBundleDir" . }}
+    - name: settings-source
+      mountPath: /etc/vir-sidecar/settings-source
+      readOnly: true
+    - name: settings-defaults
+      mountPath: /etc/vir-sidecar/settings-defaults
+      readOnly: true
+{{- end }}
 
 {{- define "vir-sidecar.opaContainer" -}}
 {{- $opa := .Values.opa }}
@@ -28,11 +61,16 @@ exited, so vir-sidecar drains in-flight checks while OPA still answers.
     {{- if eq .Values.policy.source "bundle" }}
     - --config-file=/etc/opa/config/opa-config.yaml
     - --set-file=keys.{{ .Values.policy.bundle.keyId }}.key=/etc/opa/bundle-key/{{ .Values.policy.bundle.signingKeySecret.key }}
+    # The settings bundle (vir/config) beside the downloaded rules; the key
+    # above verifies the rules only.
+    - --bundle
     {{- else }}
-    # The bundle built from policies/ (make chart-bundle), from the ConfigMap.
+    # The rules bundle built from policies/ (make chart-bundle), from the
+    # ConfigMap, then the settings bundle (vir/config).
     - --bundle
     - {{ include "vir-sidecar.policyBundlePath" . }}
     {{- end }}
+    - {{ include "vir-sidecar.settingsBundlePath" . }}
     - --skip-version-check
     - --log-level={{ $opa.logLevel }}
   ports:
@@ -74,6 +112,22 @@ exited, so vir-sidecar drains in-flight checks while OPA still answers.
       mountPath: {{ include "vir-sidecar.policyBundleDir" . }}
       readOnly: true
     {{- end }}
+    {{- if include "vir-sidecar.settingsFromName" . }}
+    - name: settings
+      mountPath: {{ include "vir-sidecar.settingsBundleDir" . }}
+      readOnly: true
+    {{- else }}
+    # File by file (subPath): OPA reads a bundle directory's plain files, not
+    # the links a ConfigMap volume is made of.
+    - name: settings
+      mountPath: {{ include "vir-sidecar.settingsBundlePath" . }}/vir/config/data.json
+      subPath: data.json
+      readOnly: true
+    - name: settings
+      mountPath: {{ include "vir-sidecar.settingsBundlePath" . }}/.manifest
+      subPath: manifest
+      readOnly: true
+    {{- end }}
 {{- end }}
 
 {{- define "vir-sidecar.sidecarContainer" -}}
@@ -93,8 +147,10 @@ exited, so vir-sidecar drains in-flight checks while OPA still answers.
     # own user. Its pid cannot be checked, as each container has its own pid
     # namespace.
     - --opa-url=unix://{{ include "vir-sidecar.opaSocket" . }}
-    # The policy revision of each decision is the one OPA names for the bundle
-    # that made it (the manifest's revision, read with ?provenance).
+    # The policy revision of each decision is the pair OPA names for the
+    # bundles that made it (their manifests' revisions, read with ?provenance):
+    # rules@...+settings@.... vir-sidecar asks OPA once for the policy's checks
+    # of the settings it serves, and does not start if they find a problem.
     - --opa-timeout={{ $v.sidecar.opaTimeout }}
     - --audit-dir=/var/lib/vir-sidecar/audit
     - --audit-key-file=/etc/vir-sidecar/audit-key/{{ $v.audit.keySecret.key }}

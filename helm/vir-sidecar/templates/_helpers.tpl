@@ -237,6 +237,12 @@ by `make chart-bundle`), and where the opa container finds it.
 {{- else if not (.Files.Get (printf "files/%s" (include "vir-sidecar.policyBundleFile" .))) }}
 {{- fail "the chart holds no policy bundle at files/vir-policy.tar.gz: run make chart-bundle" }}
 {{- end }}
+{{- if and $v.policy.settingsFrom.configMap.name $v.policy.settingsFrom.secret.name }}
+{{- fail "policy.settingsFrom: name a configMap or a secret, not both" }}
+{{- end }}
+{{- if and $v.policy.settings (include "vir-sidecar.settingsFromName" .) }}
+{{- fail "give the force's settings in policy.settings or in policy.settingsFrom, not both" }}
+{{- end }}
 {{- if le (float64 $v.terminationGracePeriodSeconds) (float64 $v.sidecar.gracePeriod) }}
 {{- fail "terminationGracePeriodSeconds must exceed sidecar.gracePeriod, or the kubelet kills checks still draining" }}
 {{- end }}
@@ -250,4 +256,43 @@ by `make chart-bundle`), and where the opa container finds it.
 {{- fail "app.* describes your records-system container and is only used in sidecar mode: set mode=sidecar or remove the app values" }}
 {{- end }}
 {{- include "vir-sidecar.validateExtensions" . }}
+{{- end }}
+
+{{/*
+The force's settings. The shipped defaults (files/vir-settings-defaults.yaml,
+written by `make chart-bundle` from the policy's vir/config/data.yaml) with
+policy.settings merged over them: mappings key by key, anything else
+replaced, as `vir-sidecar --policy-settings` merges a settings file.
+*/}}
+{{- define "vir-sidecar.settingsDefaultsFile" -}}vir-settings-defaults.yaml{{- end }}
+{{- define "vir-sidecar.settingsDefaults" -}}
+{{- $text := .Files.Get (printf "files/%s" (include "vir-sidecar.settingsDefaultsFile" .)) }}
+{{- if not $text }}
+{{- fail "the chart holds no settings defaults at files/vir-settings-defaults.yaml: run make chart-bundle" }}
+{{- end }}
+{{- $text }}
+{{- end }}
+
+{{/* The merged settings as vir/config/data.json: JSON as Helm's toJson writes it. */}}
+{{- define "vir-sidecar.settingsJson" -}}
+{{- $defaults := include "vir-sidecar.settingsDefaults" . | fromYaml }}
+{{- if hasKey $defaults "Error" }}
+{{- fail (printf "files/vir-settings-defaults.yaml is not valid YAML: %s" $defaults.Error) }}
+{{- end }}
+{{- toJson (mustMergeOverwrite (deepCopy $defaults) (deepCopy (.Values.policy.settings | default dict))) }}
+{{- end }}
+
+{{/* The object named by policy.settingsFrom ("" when none): "configMap" or "secret". */}}
+{{- define "vir-sidecar.settingsFromName" -}}
+{{- $from := .Values.policy.settingsFrom }}
+{{- if $from.configMap.name }}configMap{{ else if $from.secret.name }}secret{{ end }}
+{{- end }}
+
+{{/*
+Where the opa container finds the settings bundle: a directory holding
+.manifest and vir/config/data.json.
+*/}}
+{{- define "vir-sidecar.settingsBundleDir" -}}/etc/opa/settings{{- end }}
+{{- define "vir-sidecar.settingsBundlePath" -}}
+{{- printf "%s/bundle" (include "vir-sidecar.settingsBundleDir" .) }}
 {{- end }}
