@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sidecar.opa.command import opa_environment
 from sidecar.opa.entrypoint import DECISION_PATH
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -203,8 +204,13 @@ def _copied(item: str, copies: Path) -> str:
 
 def start_direct_opa(argv: Sequence[str], port: int, log_file: Path) -> Target:
     with log_file.open("wb") as log:
+        # The managed OPA's environment too (its GOGC), as the sidecar gives it.
         process = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=opa_environment(),
         )
     try:
         wait_for_port(port)

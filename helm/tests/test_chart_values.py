@@ -174,3 +174,14 @@ def test_values_yaml_matches_its_schema_keys() -> None:
     schema = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
     values = yaml.safe_load((CHART / "values.yaml").read_text(encoding="utf-8"))
     assert set(values) == set(schema["properties"]) - {"global"}
+
+
+def test_opa_runs_with_the_garbage_collector_target_of_its_value(helm: Helm) -> None:
+    def gogc(*settings: str) -> list[dict[str, Any]]:
+        opa = container(statefulset_pod(helm.variant("pdp", *settings)), "opa")
+        return [e for e in opa.get("env", []) if e["name"] == "GOGC"]
+
+    assert gogc() == [{"name": "GOGC", "value": "400"}]
+    assert gogc("opa.gogc=150") == [{"name": "GOGC", "value": "150"}]
+    with pytest.raises(HelmError, match="gogc"):
+        helm.variant("pdp", "opa.gogc=10")

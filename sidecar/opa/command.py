@@ -18,6 +18,11 @@ RULES_BUNDLE_NAME = "rules"
 # How long an OPA with a configured bundle waits for it before it gives up and exits: a
 # bundle it refuses (unsigned, altered) stops it, as a refused bundle on the command line does.
 READY_TIMEOUT_SECONDS = 10
+# Go's garbage collector target for OPA, unless GOGC is set already. Each decision allocates
+# a few thousand small objects, all garbage at its end; collecting a quarter as often as
+# Go's default (100) cost about 20% less CPU per decision in `make bench`'s direct OPA, for
+# about 40 MiB more memory.
+OPA_GOGC = "400"
 
 
 class OpaStartError(StartupError):
@@ -42,6 +47,13 @@ def find_binary(
             f"no opa binary: run 'make tools', set {BINARY_ENV_VAR} or pass --opa-binary"
         )
     return found
+
+
+def opa_environment(base: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The environment OPA runs with: `base`, with GOGC set to OPA_GOGC unless it is set."""
+    environment = dict(base)
+    environment.setdefault("GOGC", OPA_GOGC)
+    return environment
 
 
 @dataclass(frozen=True)

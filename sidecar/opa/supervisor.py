@@ -35,6 +35,7 @@ from sidecar.opa import workdir as opa_workdir
 from sidecar.opa.command import (
     OpaStartError,
     Verification,
+    opa_environment,
     run_command,
     write_verification_config,
 )
@@ -231,6 +232,7 @@ class OpaSupervisor:
                     config_file=served.config_file,
                 ),
                 stdin=asyncio.subprocess.DEVNULL,
+                env=opa_environment(),
             )
             revision = await self._wait_until_switched(process, socket_path)
         except BaseException:

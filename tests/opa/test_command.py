@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from sidecar.opa.command import (
+    OPA_GOGC,
     READY_TIMEOUT_SECONDS,
     RULES_BUNDLE_NAME,
     OpaStartError,
     Verification,
     find_binary,
+    opa_environment,
     run_command,
     verification_config,
     write_verification_config,
@@ -106,3 +108,9 @@ def test_a_signed_rules_bundle_is_loaded_by_the_bundle_plugin_with_its_key(tmp_p
         "keys": {"force-2026": {"algorithm": "ES256", "key": key.read_text()}},
     }
     assert "%20" in config["bundles"][RULES_BUNDLE_NAME]["resource"]
+
+
+def test_opa_runs_with_gogc_400_unless_it_is_set() -> None:
+    assert opa_environment({"PATH": "/bin"}) == {"PATH": "/bin", "GOGC": OPA_GOGC}
+    assert OPA_GOGC == "400"
+    assert opa_environment({"GOGC": "off"}) == {"GOGC": "off"}

@@ -73,6 +73,9 @@ policy.settingsFrom, an init container first writes the settings bundle.
     - {{ include "vir-sidecar.settingsBundlePath" . }}
     - --skip-version-check
     - --log-level={{ $opa.logLevel }}
+  env:
+    - name: GOGC
+      value: {{ $opa.gogc | quote }}
   ports:
     - name: opa-health
       containerPort: {{ $opa.diagnosticPort }}
