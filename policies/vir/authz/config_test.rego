@@ -139,6 +139,44 @@ test_minimum_ranks_are_rank_codes if {
 	"categories[\"RECORD_CATEGORY_COUNSELLING\"].minimum_clearance_rank \"dci\" is not a rank of the territorial ladder" in problems_with({"categories": {"RECORD_CATEGORY_COUNSELLING": {"minimum_clearance_rank": "dci"}}})
 }
 
+# The police ranks keep their order on the territorial ladder, so the chief
+# inspector floor cannot be lowered by renumbering: here with every police
+# ladder renumbered and the counselling minimum set to constable.
+test_police_ranks_keep_their_order if {
+	renumbered := problems_with({
+		"rank_ladders": {
+			"territorial": {"chief_inspector": 5},
+			"metropolitan": {"chief_inspector": 5},
+			"city_of_london": {"chief_inspector": 5},
+		},
+		"categories": {"RECORD_CATEGORY_COUNSELLING": {"minimum_clearance_rank": "constable"}},
+	})
+	"rank_ladders[\"territorial\"] must rank inspector below chief_inspector" in renumbered
+	"rank_ladders[\"territorial\"] must rank sergeant below inspector" in problems_with({"rank_ladders": {"territorial": {"sergeant": 30}}})
+	left_out := problems_after([{"op": "remove", "path": "/rank_ladders/territorial/superintendent"}])
+	"rank_ladders[\"territorial\"] must rank chief_inspector below superintendent" in left_out
+	count(problems_with({"rank_ladders": {"territorial": {"senior_constable": 15}}})) == 0
+}
+
+# An alias may not be a rank code, or it would read that rank as another.
+test_rank_aliases_are_not_rank_codes if {
+	"ranks.aliases[\"constable\"] is itself a rank code: a rank code reads as itself" in problems_with({"ranks": {"aliases": {"constable": "chief_constable"}}})
+	count(problems_with({"ranks": {"aliases": {"const": "constable"}}})) == 0
+}
+
+# A prefix word may not be a word of a rank code, or removing it would read
+# one rank as another.
+test_rank_prefixes_are_not_words_of_rank_codes if {
+	"ranks.prefixes[\"assistant\"] is a word of the rank code \"assistant_chief_constable\"" in problems_with({"ranks": {"prefixes": {"assistant": "acting"}}})
+	count(problems_with({"ranks": {"prefixes": {"actg": "acting"}}})) == 0
+}
+
+# The ladders of other bodies give their own grades, never police rank codes.
+test_non_police_ladders_use_their_own_grades if {
+	"rank_ladders[\"iopc\"][\"constable\"] is a police rank: give the body's own grades" in problems_with({"rank_ladders": {"iopc": {"constable": 100}}})
+	count(problems_with({"rank_ladders": {"iopc": {"grade_2": 40}}})) == 0
+}
+
 test_counselling_minimum_is_at_least_chief_inspector if {
 	problems := problems_with({"categories": {"RECORD_CATEGORY_COUNSELLING": {"minimum_clearance_rank": "inspector"}}})
 	problems == {"categories[\"RECORD_CATEGORY_COUNSELLING\"].minimum_clearance_rank \"inspector\" is below chief_inspector, the least a counselling request needs"}

@@ -274,6 +274,42 @@ settings_problems contains sprintf("rank_ladders[%q][%q] is %v, but %v on the te
 	territorial != level
 }
 
+# The police ranks every force shares (Police Act 1996 s.13 and Police
+# Regulations 2003), most junior first. Settings may not reorder them or leave
+# them out: the chief inspector floor of counselling requests is read on this
+# order.
+settings_police_ranks := [
+	"constable", "sergeant", "inspector", "chief_inspector",
+	"superintendent", "chief_superintendent",
+]
+
+settings_police_ladders := {"territorial", "metropolitan", "city_of_london"}
+
+settings_problems contains sprintf("rank_ladders[\"territorial\"] must rank %s below %s", [junior, senior]) if {
+	settings_territorial_ladder
+	some i, senior in settings_police_ranks
+	i > 0
+	junior := settings_police_ranks[i - 1]
+	not settings_ranked_below(settings_ladders.territorial, junior, senior)
+}
+
+settings_ranked_below(ladder, junior, senior) if ladder[junior] < ladder[senior]
+
+# The police rank codes name police ranks only: a ladder of another body that
+# used one would let its holder read as that rank.
+settings_problems contains sprintf("rank_ladders[%q][%q] is a police rank: give the body's own grades", [name, rank]) if {
+	some name, ladder in settings_table("rank_ladders", "mapping")
+	not name in settings_police_ladders
+	is_object(ladder)
+	some rank, _ in ladder
+	settings_police_rank_code(rank)
+}
+
+settings_police_rank_code(rank) if {
+	some name in settings_police_ladders
+	is_number(settings_ladders[name][rank])
+}
+
 settings_rank_settings := object.get(data.vir.config, "ranks", {})
 
 settings_problems contains sprintf("ranks.%s is missing", [key]) if {
@@ -319,6 +355,25 @@ settings_problems contains sprintf("ranks.aliases[%q] is not written as a read r
 settings_problems contains sprintf("ranks.aliases[%q] names %s, a rank on no ladder", [alias, json.marshal(rank)]) if {
 	some alias, rank in settings_rank_table("aliases")
 	not settings_rank_on_a_ladder(rank)
+}
+
+# An alias is another way of writing a rank, never a rank code itself: an
+# alias "constable" naming chief_constable would promote every constable.
+settings_problems contains sprintf("ranks.aliases[%q] is itself a rank code: a rank code reads as itself", [alias]) if {
+	some alias, _ in settings_rank_table("aliases")
+	settings_rank_on_a_ladder(alias)
+}
+
+# A prefix word is removed before a rank is read, so it may not be a word of a
+# rank code: "assistant" as a prefix would read an assistant chief constable
+# as a chief constable.
+settings_problems contains sprintf("ranks.prefixes[%q] is a word of the rank code %q", [word, rank]) if {
+	some word, _ in settings_rank_table("prefixes")
+	some ladder in settings_ladders
+	is_object(ladder)
+	some rank, _ in ladder
+	is_string(rank)
+	word in split(rank, "_")
 }
 
 settings_rank_on_a_ladder(rank) if {
