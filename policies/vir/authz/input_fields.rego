@@ -95,8 +95,8 @@ config_number(key, default_value) := n if {
 # placeholder table is keyed by normalised_key, so one lookup replaces a pass
 # over the table.
 stated(obj, key) if {
-	t := obj[key]
-	is_string(t)
+	# text trims spaces RE2's \s does not match, such as U+00A0: they never count.
+	t := text(obj, key)
 	regex.match(statement_length_pattern, t)
 	k := normalised_key(t)
 	k != ""

@@ -75,6 +75,16 @@ test_stated_needs_substance if {
 	not authz.stated({}, "s") with data.vir.config as fixture_config
 }
 
+# Spaces around a statement never count, Unicode ones included; between words
+# only the spaces RE2's \s matches are left out of the count.
+test_stated_counts_no_surrounding_spaces if {
+	not authz.stated({"s": "abcde fghij klmno pqrst uvwx\u00a0"}, "s") with data.vir.config as fixture_config
+	not authz.stated({"s": "\u3000\u00a0abcde fghij klmno pqrst uvwx"}, "s") with data.vir.config as fixture_config
+	not authz.stated({"s": "\tabcde fghij klmno pqrst uvwx \n"}, "s") with data.vir.config as fixture_config
+	authz.stated({"s": "abcde\u00a0fghij klmno pqrst uvwx"}, "s") with data.vir.config as fixture_config
+	authz.stated({"s": "\u00a0abcde fghij klmno pqrst uvwxy\u00a0"}, "s") with data.vir.config as fixture_config
+}
+
 test_config_list_is_empty_when_not_a_list if {
 	authz.config_list("authorised_bodies") == [] with data.vir.config as configured({"authorised_bodies": "police"})
 }
