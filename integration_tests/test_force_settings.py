@@ -303,3 +303,25 @@ def _problems_served(server: OpaServer) -> bool:
         f"{server.url}/v1/data/vir/authz/settings_problems", timeout=2
     ) as answer:
         return BAD_ALIAS in json.load(answer).get("result", [])
+
+
+def test_settings_changed_under_an_unchanged_revision_are_checked_again(
+    tmp_path: Path, remote_opa: tuple[OpaServer, Path]
+) -> None:
+    server, served = remote_opa
+    sidecar = Sidecar(tmp_path / "sidecar", extra_args=["--opa-url", server.url]).start()
+    try:
+        revision = sidecar.check(example_request()).policy_revision
+        manifest = (served / ".manifest").read_bytes()
+        rewrite_settings(served, "organisation_aliases:\n  gmp: greater_manchster\n", tmp_path)
+        # The old manifest back: OPA names the old revision for the bad settings.
+        (served / ".manifest").write_bytes(manifest)
+        wait_until(lambda: _problems_served(server), RELOAD_SECONDS, "OPA serving the bad settings")
+        wait_until(sidecar.not_serving, RELOAD_SECONDS, "NOT_SERVING on the bad settings")
+        with pytest.raises(grpc.RpcError) as refused:
+            sidecar.check(example_request())
+        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert BAD_ALIAS in str(refused.value.details())
+        assert revision == policy_revision()
+    finally:
+        sidecar.stop()

@@ -226,6 +226,10 @@ async def serve(config: Config) -> None:
         cleanup.push_async_callback(server.stop, config.grace_period)
 
         async def opa_up() -> bool:
+            # Each health round checks the settings OPA holds afresh (one query, a few ms
+            # of OPA's CPU), so settings that change under an unchanged revision are
+            # refused within a round.
+            engine.recheck_settings()
             up = await engine.probe(timeout=HEALTH_PROBE_TIMEOUT_SECONDS)
             # A remote OPA may move to another bundle at any time; so may ours, on reload.
             if engine.revision is not None and engine.revision != policy.revision:

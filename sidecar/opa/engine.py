@@ -272,6 +272,12 @@ class OpaEngine:
             )
         return vetted
 
+    def recheck_settings(self) -> None:
+        """Have the settings checked again with the next answer, even from bundles already
+        checked: an OPA not started by the sidecar may change a bundle's content without
+        changing the revision it names."""
+        self._vetted.clear()
+
     async def probe(self, *, timeout: float) -> bool:
         """True when OPA answers with a defined decision, i.e. the policy is loaded."""
         try:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from sidecar.opa.endpoint import BadOpaUrl, unix_endpoint
+from sidecar.opa.endpoint import BadOpaUrl, OpaEndpoint, unix_endpoint
 from sidecar.opa.engine import (
     PROBLEMS_NAMED,
     EngineError,
@@ -140,6 +140,24 @@ async def test_the_settings_are_checked_once_for_each_set_of_bundles(
         "bundles": {**PROVENANCE["bundles"], "/run/vir-settings": {"revision": "s2"}}
     }
     assert (await engine.evaluate({}, timeout=1)).revision == f"rules@{RULES}+settings@s2"
+    assert stand_in.checks == 2
+
+
+async def test_a_recheck_checks_the_settings_of_the_same_bundles_again(
+    opa: tuple[StandInOpa, OpaEngine],
+) -> None:
+    stand_in, engine = opa
+    assert (await engine.evaluate({}, timeout=1)).result == DECISION
+    assert stand_in.checks == 1
+    # Same revisions, new content with a problem: refused only once checked again.
+    stand_in.problems = ["maximum_clearance_days is 0: it must be greater than 0"]
+    assert (await engine.evaluate({}, timeout=1)).result == DECISION
+    engine.recheck_settings()
+    with pytest.raises(SettingsRefused, match="maximum_clearance_days is 0"):
+        await engine.evaluate({}, timeout=1)
+    assert stand_in.checks == 2
+    with pytest.raises(SettingsRefused):
+        await engine.evaluate({}, timeout=1)
     assert stand_in.checks == 2
 
 
@@ -431,33 +449,53 @@ async def test_switch_moves_new_checks_and_lets_a_check_in_flight_finish(tmp_pat
             await runner.cleanup()
 
 
-async def test_switch_to_an_opa_without_the_policy_stays(opa: tuple[StandInOpa, OpaEngine]) -> None:
+@pytest.fixture
+async def other_opa() -> AsyncIterator[tuple[StandInOpa, OpaEndpoint]]:
+    """A second stand-in OPA, for the engine to be switched to."""
+    stand_in = StandInOpa()
+    runner = web.AppRunner(stand_in.app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield stand_in, OpaEndpoint("http", host="127.0.0.1", port=runner.addresses[0][1])
+    await runner.cleanup()
+
+
+async def test_switch_to_an_opa_without_the_policy_stays(
+    opa: tuple[StandInOpa, OpaEngine], other_opa: tuple[StandInOpa, OpaEndpoint]
+) -> None:
     stand_in, engine = opa
+    other, other_endpoint = other_opa
     before = engine.endpoint
 
     async def undefined(request: web.Request) -> web.Response:
         return web.json_response({})
 
-    stand_in.handler = undefined
-    assert await engine.switch(before, peer=ExpectedPeer.same_user(), timeout=1) is None
-    assert engine.endpoint == before
-    stand_in.handler = stand_in.defined
+    other.handler = undefined
+    assert await engine.switch(other_endpoint, peer=ExpectedPeer.same_user(), timeout=1) is None
+    assert engine.endpoint == before != other_endpoint
+    answered = len(stand_in.bodies)
     assert (await engine.evaluate({}, timeout=1)).result == DECISION  # the old session is kept
+    assert len(stand_in.bodies) == answered + 1
 
 
 async def test_switch_to_an_opa_whose_settings_have_a_problem_is_refused_and_stays(
-    opa: tuple[StandInOpa, OpaEngine],
+    opa: tuple[StandInOpa, OpaEngine], other_opa: tuple[StandInOpa, OpaEndpoint]
 ) -> None:
     stand_in, engine = opa
+    other, other_endpoint = other_opa
     before = engine.endpoint
     assert (await engine.evaluate({}, timeout=1)).revision == REVISION
-    stand_in.provenance = {
+    other.provenance = {
         "bundles": {**PROVENANCE["bundles"], "/run/vir-settings": {"revision": "s2"}}
     }
-    stand_in.problems = ["maximum_clearance_days is 0: it must be greater than 0"]
+    other.problems = ["maximum_clearance_days is 0: it must be greater than 0"]
     with pytest.raises(SettingsRefused, match="maximum_clearance_days is 0"):
-        await engine.switch(before, peer=ExpectedPeer.same_user(), timeout=1)
-    assert engine.endpoint == before
+        await engine.switch(other_endpoint, peer=ExpectedPeer.same_user(), timeout=1)
+    assert engine.endpoint == before != other_endpoint
+    answered = len(stand_in.bodies)
+    assert (await engine.evaluate({}, timeout=1)).revision == REVISION
+    assert len(stand_in.bodies) == answered + 1
 
 
 def _bundle(revision: str) -> dict[str, Any]:
