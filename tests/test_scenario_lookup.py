@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.protobuf import json_format
 
+from sidecar.api import pb
 from sidecar.opa.command import find_binary
 from sidecar.scenario_lookup import (
     ScenarioError,
@@ -132,3 +134,15 @@ def test_find_scenario_gives_the_built_request(opa: str) -> None:
     assert scenario.expect["reasons"] == ["clearance_missing"]
     with pytest.raises(ScenarioError, match="no scenario named 'nothing_like_it'"):
         find_scenario("nothing_like_it", POLICIES, opa)
+
+
+def test_every_scenario_request_is_a_check_request_with_no_unknown_field() -> None:
+    """A misspelt field in a scenario's changes would add a field no rule reads, and the
+    scenario would quietly stop testing its edge: protobuf refuses unknown fields."""
+    scenarios = load_scenarios(POLICIES, find_binary(None, {}, cwd=ROOT))
+    assert len(scenarios) >= 125
+    for scenario in scenarios:
+        json_format.ParseDict(scenario.request, pb.CheckRequest())
+    misspelt = merged(scenarios[0].request, {"clearance": {"authoriser_rnk": "supt"}})
+    with pytest.raises(json_format.ParseError, match="authoriser_rnk"):
+        json_format.ParseDict(misspelt, pb.CheckRequest())
