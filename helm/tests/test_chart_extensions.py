@@ -105,7 +105,9 @@ def test_extra_env_reaches_the_sidecar_only(helm: Helm) -> None:
     sidecar = container(pod, "vir-sidecar")
     assert sidecar["env"] == env
     assert sidecar["envFrom"] == env_from
-    assert "env" not in container(pod, "opa")
+    opa = container(pod, "opa")
+    assert opa["env"] == [{"name": "GOGC", "value": "400"}]  # opa.gogc, nothing of extraEnv
+    assert "envFrom" not in opa
     assert "env" not in container(statefulset_pod(helm.variant("pdp")), "vir-sidecar")
 
 
