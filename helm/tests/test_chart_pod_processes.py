@@ -91,6 +91,13 @@ class Pod:
         return text
 
 
+def _laid_out_pod(manifests: list[Manifest], pki: Pki, name: str) -> tuple[Manifest, Pod]:
+    """The rendered pod spec, and a pod of that name with its files laid out and free ports."""
+    pod = Pod(pki.ca.parent.parent / name, f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}")
+    _lay_out_files(manifests, pod, pki)
+    return statefulset_pod(manifests), pod
+
+
 def _lay_out_files(manifests: list[Manifest], pod: Pod, pki: Pki | None) -> None:
     """Put every Secret and ConfigMap file where the rendered mounts say."""
     spec = statefulset_pod(manifests)
@@ -212,10 +219,8 @@ def _notes_check(
 def test_rendered_pod_serves_checks(helm: Helm, opa: Path, pki: Pki, variant: str) -> None:
     extra = ["tls.serverName=" + SERVER_NAME] if variant == "tls" else []
     manifests = helm.variant(variant, *extra)
-    spec = statefulset_pod(manifests)
-    root = pki.ca.parent.parent / f"pod-{variant}"
-    pod = Pod(root, f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}")
-    _lay_out_files(manifests, pod, pki)
+    spec, pod = _laid_out_pod(manifests, pki, f"pod-{variant}")
+    root = pod.root
     opa_args = args_of(container(spec, "opa"))
     sidecar = container(spec, "vir-sidecar")
     with run_opa(opa, opa_args, opa_mounts(manifests, root)) as (api, diagnostic):
@@ -324,10 +329,8 @@ def test_a_forces_settings_in_values_change_the_live_decision(
         ],
         values=[{"policy": {"settings": FORCE_SETTINGS}}],
     )
-    spec = statefulset_pod(manifests)
-    root = pki.ca.parent.parent / "pod-force-settings"
-    pod = Pod(root, f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}")
-    _lay_out_files(manifests, pod, pki)
+    spec, pod = _laid_out_pod(manifests, pki, "pod-force-settings")
+    root = pod.root
     with run_opa(opa, args_of(container(spec, "opa")), opa_mounts(manifests, root)) as (api, diag):
         assert wait_for_status(f"{diag}/health?bundles", 200, 20)
         sidecar = container(spec, "vir-sidecar")
@@ -365,10 +368,8 @@ def test_settings_with_a_bad_entry_stop_vir_sidecar_naming_it(
         "pdp",
         values=[{"policy": {"settings": {"organisation_aliases": {"gmp": "greater_manchster"}}}}],
     )
-    spec = statefulset_pod(manifests)
-    root = pki.ca.parent.parent / "pod-bad-settings"
-    pod = Pod(root, f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}")
-    _lay_out_files(manifests, pod, pki)
+    spec, pod = _laid_out_pod(manifests, pki, "pod-bad-settings")
+    root = pod.root
     with run_opa(opa, args_of(container(spec, "opa")), opa_mounts(manifests, root)) as (api, diag):
         # OPA holds the settings; the policy's checks of them run in vir-sidecar's start.
         assert wait_for_status(f"{diag}/health?bundles", 200, 20)
@@ -392,10 +393,8 @@ def test_settings_from_an_object_are_merged_by_the_init_container(
         f"policy.settingsFrom.{kind}.name=force-settings",
         f"policy.settingsFrom.{kind}.key=gmp.yaml",
     )
-    spec = statefulset_pod(manifests)
-    root = pki.ca.parent.parent / f"pod-settings-from-{kind}"
-    pod = Pod(root, f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}")
-    _lay_out_files(manifests, pod, pki)
+    spec, pod = _laid_out_pod(manifests, pki, f"pod-settings-from-{kind}")
+    root = pod.root
     # The object the force manages, and the defaults ConfigMap, where the init container
     # mounts them; the settings volume where OPA reads it.
     source = root / "etc" / "settings-source"
