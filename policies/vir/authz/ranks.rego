@@ -36,9 +36,6 @@ rank_reading(rank) := {"code": object.get(rank_aliases, rest, rest), "prefixes":
 	kinds := {rank_prefixes[w] | some w in array.slice(words, 0, start)}
 }
 
-# rank_code is the rank code a written rank reads as.
-rank_code(rank) := rank_reading(rank).code
-
 # rank_prefix_disqualifies: the rank is acting or temporary and the config
 # does not count such ranks. A missing setting does not count them.
 rank_prefix_disqualifies(kinds) if {

@@ -12,7 +12,7 @@ level_on(ladder, rank) := l if {
 }
 
 code_of(rank) := c if {
-	c := authz.rank_code(rank) with data.vir.config as fixture_config
+	c := authz.rank_reading(rank).code with data.vir.config as fixture_config
 }
 
 test_rank_met_and_city_ranks_are_not_territorial if {
