@@ -226,10 +226,6 @@ async def serve(config: Config) -> None:
         cleanup.push_async_callback(server.stop, config.grace_period)
 
         async def opa_up() -> bool:
-            # Each health round checks the settings OPA holds afresh (one query, a few ms
-            # of OPA's CPU), so settings that change under an unchanged revision are
-            # refused within a round.
-            engine.recheck_settings()
             up = await engine.probe(timeout=HEALTH_PROBE_TIMEOUT_SECONDS)
             # A remote OPA may move to another bundle at any time; so may ours, on reload.
             if engine.revision is not None and engine.revision != policy.revision:
@@ -242,6 +238,12 @@ async def serve(config: Config) -> None:
                 config.health_interval,
                 timeout=HEALTH_PROBE_TIMEOUT_SECONDS,
             )
+        )
+        # The settings OPA holds are checked afresh every health interval (two queries, a
+        # few ms of OPA's CPU), so settings that change under an unchanged revision are
+        # refused by the next decision or health probe after it.
+        rechecker = asyncio.create_task(
+            _recheck_settings(engine, config.health_interval), name="settings-recheck"
         )
         log.info(
             "serving",
@@ -258,13 +260,20 @@ async def serve(config: Config) -> None:
         await _wait_for_stop_signal()
 
         log.info("draining", grace_seconds=config.grace_period)
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        for task in (watcher, rechecker):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await reporter.shut_down()
         # Leaving the block stops, in order: the gRPC server (draining in-flight checks),
         # OPA, the OPA session and the audit trail.
     log.info("stopped")
+
+
+async def _recheck_settings(engine: OpaEngine, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        await engine.recheck_settings(timeout=HEALTH_PROBE_TIMEOUT_SECONDS)
 
 
 async def _wait_for_stop_signal() -> None:

@@ -241,10 +241,14 @@ class OpaEngine:
             return vetted
         vetting = self._vetting.get(bundles)
         if vetting is None:
-            vetting = asyncio.ensure_future(self._vet(client, bundles))
+            vetting = asyncio.ensure_future(self._vetted_now(client, bundles))
             self._vetting[bundles] = vetting
             vetting.add_done_callback(lambda done: self._vetting_done(bundles, done))
         return await asyncio.shield(vetting)
+
+    async def _vetted_now(self, client: DecisionClient, bundles: BundleRevisions) -> Vetted:
+        vetted, _ = await self._vet(client, bundles)
+        return vetted
 
     def _vetting_done(self, bundles: BundleRevisions, vetting: asyncio.Future[Vetted]) -> None:
         self._vetting.pop(bundles, None)
@@ -254,9 +258,14 @@ class OpaEngine:
         while len(self._vetted) > VETTED_KEPT:
             self._vetted.popitem(last=False)
 
-    async def _vet(self, client: DecisionClient, bundles: BundleRevisions) -> Vetted:
-        """Ask OPA for the settings problems and the bundles' manifests, from `bundles`."""
+    async def _vet(
+        self, client: DecisionClient, bundles: BundleRevisions | None
+    ) -> tuple[Vetted, BundleRevisions]:
+        """Ask OPA for the settings problems and the bundles' manifests, from `bundles` (or
+        from whichever bundles OPA serves now, if None); return them with those bundles."""
         problems = await client.read(SETTINGS_PROBLEMS_PATH)
+        if bundles is None:
+            bundles = problems.bundles
         manifests = await client.read(BUNDLES_PATH)
         for answer in (problems, manifests):
             if answer.bundles != bundles:
@@ -270,13 +279,23 @@ class OpaEngine:
                 policy_revision=vetted.revision,
                 problems=list(vetted.problems),
             )
-        return vetted
+        return vetted, bundles
 
-    def recheck_settings(self) -> None:
-        """Have the settings checked again with the next answer, even from bundles already
-        checked: an OPA not started by the sidecar may change a bundle's content without
-        changing the revision it names."""
-        self._vetted.clear()
+    async def recheck_settings(self, *, timeout: float) -> None:
+        """Check the settings OPA holds again, even from bundles already checked: an OPA not
+        started by the sidecar may change a bundle's content without changing the revision
+        it names. What is found replaces what was found before for those bundles; a check
+        that cannot be made now (OPA busy reloading, slow, unreachable) leaves it, and the
+        decisions and the health probe meet any such fault themselves."""
+        client = self._client
+        if client is None:
+            return
+        try:
+            async with asyncio.timeout(timeout):
+                vetted, bundles = await self._vet(client, None)
+        except (TimeoutError, EngineError, aiohttp.ClientError, OSError, ValueError):
+            return
+        self._vetted[bundles] = vetted
 
     async def probe(self, *, timeout: float) -> bool:
         """True when OPA answers with a defined decision, i.e. the policy is loaded."""

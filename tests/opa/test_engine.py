@@ -152,13 +152,31 @@ async def test_a_recheck_checks_the_settings_of_the_same_bundles_again(
     # Same revisions, new content with a problem: refused only once checked again.
     stand_in.problems = ["maximum_clearance_days is 0: it must be greater than 0"]
     assert (await engine.evaluate({}, timeout=1)).result == DECISION
-    engine.recheck_settings()
+    await engine.recheck_settings(timeout=1)
+    assert stand_in.checks == 2
     with pytest.raises(SettingsRefused, match="maximum_clearance_days is 0"):
         await engine.evaluate({}, timeout=1)
+    assert await engine.probe(timeout=1) is False
     assert stand_in.checks == 2
-    with pytest.raises(SettingsRefused):
-        await engine.evaluate({}, timeout=1)
-    assert stand_in.checks == 2
+    # Mended under the same revision: the next recheck lets decisions through again.
+    stand_in.problems = []
+    await engine.recheck_settings(timeout=1)
+    assert (await engine.evaluate({}, timeout=1)).result == DECISION
+
+
+async def test_a_recheck_that_cannot_be_made_keeps_what_was_found(
+    opa: tuple[StandInOpa, OpaEngine],
+) -> None:
+    stand_in, engine = opa
+    assert (await engine.evaluate({}, timeout=1)).result == DECISION
+
+    async def broken(request: web.Request) -> web.Response:
+        return web.Response(status=500)
+
+    stand_in.settings_problems = broken  # type: ignore[method-assign]
+    await engine.recheck_settings(timeout=1)
+    assert (await engine.evaluate({}, timeout=1)).result == DECISION
+    assert await engine.probe(timeout=1) is True
 
 
 @pytest.mark.parametrize(
